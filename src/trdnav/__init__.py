@@ -1,0 +1,3 @@
+"""trdnav: open clinical decision support for treatment-resistant depression."""
+
+__version__ = "0.1.0"

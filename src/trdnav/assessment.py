@@ -1,0 +1,219 @@
+"""The Assessment: the one result the engine produces and every face renders.
+
+Plain frozen dataclasses (cheap to build in the hot path); pydantic's TypeAdapter
+serialises them and exports ``docs/assessment.schema.json``. Every conclusion carries
+a ``Basis``: the rule that made it, the record facts it read (as paths into the
+record), the cited sources, and what is missing when the answer is "unknown".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+import datetime as dt
+from typing import Literal
+
+ASSESSMENT_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    path: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Basis:
+    rule: str
+    facts: tuple[Fact, ...] = ()
+    sources: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Adequacy:
+    status: Literal["adequate", "inadequate", "unknown"]
+    profile: str
+    dose_floor: float | None
+    weeks_at_floor: float | None
+    min_weeks: float
+    reasons: tuple[str, ...]
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleChange:
+    scale: str
+    baseline: float
+    baseline_date: dt.date
+    endpoint: float
+    endpoint_date: dt.date
+    improvement_pct: float | None
+    remission: bool | None
+
+
+OutcomeStatus = Literal[
+    "remission",
+    "response",
+    "partial_response",
+    "non_response",
+    "intolerance",
+    "too_early",
+    "unknown",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status: OutcomeStatus
+    decided_by: Literal["scale", "clinician", "stop_reason", "none"]
+    improvement_pct: float | None
+    changes: tuple[ScaleChange, ...]
+    reasons: tuple[str, ...]
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class TrialFinding:
+    trial_id: str
+    treatment: str
+    drug_id: str
+    kind: str
+    classes: tuple[str, ...]
+    antidepressant: bool
+    role: Literal["monotherapy", "augmentation", "combination"]
+    role_inferred: bool
+    base_trials: tuple[str, ...]
+    episode_id: str | None
+    current_episode: bool
+    start: dt.date
+    stop: dt.date | None
+    weeks: float
+    max_dose: float | None
+    dose_unit: str
+    optimised: bool
+    adequacy: Adequacy
+    outcome: Outcome
+
+
+@dataclass(frozen=True, slots=True)
+class CountedTrial:
+    trial_id: str
+    treatment: str
+    status: Literal["failed", "not_failed", "unknown", "excluded"]
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DefinitionVerdict:
+    definition_id: str
+    name: str
+    verdict: Literal["trd", "not_trd", "unknown", "not_applicable"]
+    failures: int
+    possible: int
+    required: int
+    trials: tuple[CountedTrial, ...]
+    summary: str
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class StageComponent:
+    name: str
+    points: float | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Stage:
+    model: Literal["thase_rush", "mgh_s", "msm"]
+    name: str
+    label: str
+    score: float | None
+    score_min: float | None
+    score_max: float | None
+    band: str | None
+    components: tuple[StageComponent, ...]
+    notes: tuple[str, ...]
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class ScalePoint:
+    date: dt.date
+    total: float
+    band: str
+    change_pct: float | None
+    remission: bool | None
+    safety_item: int | None
+    record_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScaleTrajectory:
+    scale: str
+    name: str
+    band_set: str
+    remission_rule: str | None
+    points: tuple[ScalePoint, ...]
+    status: Literal["remission", "response", "partial_response", "non_response", "single_score", "unknown"]
+    summary: str
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    check_id: str
+    name: str
+    status: Literal["raised", "open", "cleared"]
+    question: str
+    reasons: tuple[str, ...]
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class Warning:
+    kind: Literal["input", "safety"]
+    field: str
+    message: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    id: str
+    kind: str
+    title: str
+    authors: str | None
+    year: int | None
+    publication: str | None
+    url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeSummary:
+    episode_id: str
+    start: dt.date
+    end: dt.date | None
+    months: float
+    diagnosis: str
+    psychotic_features: bool | None
+    severity: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    format_version: int
+    engine_version: str
+    kb_version: str
+    as_of: dt.date
+    patient_id: str
+    age: int | None
+    profile: str
+    current_episode: EpisodeSummary | None
+    warnings: tuple[Warning, ...]
+    trials: tuple[TrialFinding, ...]
+    definitions: tuple[DefinitionVerdict, ...]
+    stages: tuple[Stage, ...]
+    scales: tuple[ScaleTrajectory, ...]
+    checks: tuple[Check, ...]
+    citations: tuple[Citation, ...]

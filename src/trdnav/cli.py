@@ -1,0 +1,213 @@
+"""Command line: ``trdnav assess``, ``trdnav kb check|show|list``, ``trdnav schema``.
+
+A face only: it reads files, calls ``assess`` and renders. Bad input exits with code 2
+and one line per problem naming the field; nothing prints a traceback unless
+TRDNAV_DEBUG is set. Heavy imports happen inside commands to keep start-up fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from trdnav.knowledge.loader import KnowledgeBase
+
+app = typer.Typer(
+    help="trdnav: decision support for treatment-resistant depression. Explained, cited, not a decision.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+kb_app = typer.Typer(help="Inspect and check the knowledge base.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+
+EXIT_BAD_INPUT = 2
+EXIT_BAD_KB = 3
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+
+
+class SchemaName(str, Enum):
+    record = "record"
+    assessment = "assessment"
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, markup=False, highlight=False, soft_wrap=False)
+
+
+def _fail(lines: list[str], code: int) -> NoReturn:
+    err = _console(stderr=True)
+    for line in lines:
+        err.print(f"error: {line}", style="red")
+    raise typer.Exit(code)
+
+
+def _load_kb(data_dir: Path | None = None) -> KnowledgeBase:
+    from trdnav.knowledge.loader import KnowledgeError, load_kb
+
+    try:
+        return load_kb(data_dir)
+    except KnowledgeError as exc:
+        _fail(list(exc.problems), EXIT_BAD_KB)
+
+
+@app.command()
+def assess(
+    record: Annotated[Path, typer.Argument(help="Patient record (native JSON format, docs/record.md).")],
+    format: Annotated[Format, typer.Option("--format", "-f", help="text report or the Assessment as JSON.")] = Format.text,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Assessment date YYYY-MM-DD (default: today).")
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Adequacy profile id (see `trdnav kb profiles`).")
+    ] = None,
+) -> None:
+    """Assess a patient record: trial adequacy and outcome, TRD status, staging, scales, checks."""
+    from trdnav.engine import assess as run
+    from trdnav.record.errors import RecordError
+    from trdnav.record.parse import load_record
+
+    when = _parse_date(as_of) if as_of else date.today()
+    kb = _load_kb()
+    try:
+        result = run(load_record(record), kb, as_of=when, profile=profile)
+    except RecordError as exc:
+        _fail([f"{record}: {p}" for p in exc.problems], EXIT_BAD_INPUT)
+    if format is Format.json:
+        from trdnav.report.as_json import to_json
+
+        sys.stdout.write(to_json(result) + "\n")
+    else:
+        from trdnav.report.text import render
+
+        render(result, _console())
+
+
+def _parse_date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail([f"--as-of: got {value!r}; expected a date YYYY-MM-DD"], EXIT_BAD_INPUT)
+
+
+@app.command()
+def schema(name: Annotated[SchemaName, typer.Argument(help="record or assessment")]) -> None:
+    """Print the JSON Schema of the record format or of the Assessment."""
+    from trdnav.report.as_json import assessment_schema, record_schema
+
+    sys.stdout.write(record_schema() if name is SchemaName.record else assessment_schema())
+
+
+@kb_app.command("check")
+def kb_check(
+    data_dir: Annotated[Path | None, typer.Option(help="Check another data folder (default: the bundled KB).")] = None,
+) -> None:
+    """Validate every KB file, every citation and every cross-reference."""
+    kb = _load_kb(data_dir)
+    citations = list(kb.citations())
+    used = {c.split(maxsplit=1)[0] for _, c in citations}
+    unused = sorted(set(kb.source_by_id) - used)
+    out = _console()
+    out.print(f"knowledge base {kb.kb_version}: OK")
+    out.print(
+        f"  {len(kb.drugs.drugs)} treatments, {len(kb.classes.classes)} classes, {len(kb.scales.scales)} scales, "
+        f"{len(kb.definitions.definitions)} TRD definitions, {len(kb.adequacy.profiles)} adequacy profiles, "
+        f"{len(kb.pseudo.checks)} pseudo-resistance checks"
+    )
+    out.print(f"  {len(citations)} citations of {len(used)} sources; every one resolves")
+    if unused:
+        out.print(f"  sources listed but not cited: {', '.join(unused)}")
+
+
+@kb_app.command("show")
+def kb_show(drug: Annotated[str, typer.Argument(help="Generic or brand name.")]) -> None:
+    """Show one treatment's entry with its sources."""
+    from trdnav.knowledge.loader import normalise_name, source_id
+
+    kb = _load_kb()
+    drug_id = kb.drug_by_name.get(normalise_name(drug))
+    if drug_id is None:
+        _fail([f"{drug!r} is not in the knowledge base (see `trdnav kb list`)"], EXIT_BAD_INPUT)
+    entry = kb.drug_by_id[drug_id]
+    out = _console()
+    out.print(f"{entry.name} ({entry.id})", style="bold")
+    classes = ", ".join(kb.class_by_id[c].name for c in entry.classes)
+    out.print(f"  kind: {entry.kind}; class: {classes}; antidepressant: {'yes' if entry.antidepressant else 'no'}")
+    out.print(f"  mechanism: {entry.mechanism}")
+    if entry.brands:
+        out.print(f"  brands: {', '.join(entry.brands)}")
+    if entry.synonyms:
+        out.print(f"  also known as: {', '.join(entry.synonyms)}")
+    if entry.roles:
+        out.print(f"  roles: {', '.join(entry.roles)}")
+    cited = list(entry.sources)
+    if entry.usual_range:
+        r = entry.usual_range
+        out.print(f"  usual range: {r.min:g}-{r.max:g} {entry.dose_unit}  ({'; '.join(r.sources)})")
+        cited += r.sources
+    if entry.label_max:
+        out.print(f"  label maximum: {entry.label_max.value:g} {entry.dose_unit}  ({'; '.join(entry.label_max.sources)})")
+        cited += entry.label_max.sources
+    for profile_id, floor in sorted(entry.adequate_dose.items()):
+        out.print(f"  minimum adequate dose ({profile_id}): {floor.min:g} {entry.dose_unit}  ({'; '.join(floor.sources)})")
+        cited += floor.sources
+    for minimum in kb.adequacy.course_minimums:
+        if minimum.treatment == entry.id:
+            out.print(f"  adequate course: at least {minimum.min_sessions} sessions  ({'; '.join(minimum.sources)})")
+            cited += minimum.sources
+    out.print("  sources:")
+    for sid in dict.fromkeys(source_id(c) for c in cited):
+        s = kb.source_by_id[sid]
+        out.print(f"    {sid}: {s.title}" + (f" ({s.year})" if s.year else ""))
+
+
+@kb_app.command("list")
+def kb_list() -> None:
+    """List every treatment in the knowledge base."""
+    kb = _load_kb()
+    out = _console()
+    for entry in sorted(kb.drugs.drugs, key=lambda d: d.id):
+        brands = f" ({', '.join(entry.brands)})" if entry.brands else ""
+        out.print(f"{entry.id}{brands}: {', '.join(entry.classes)}")
+
+
+@kb_app.command("profiles")
+def kb_profiles() -> None:
+    """List the adequacy profiles and TRD definitions, with their sources."""
+    kb = _load_kb()
+    out = _console()
+    for p in kb.adequacy.profiles:
+        default = " (default)" if p.id == kb.adequacy.default_profile else ""
+        out.print(f"{p.id}{default}: {p.description}  [{'; '.join(p.sources)}]")
+    for d in kb.definitions.definitions:
+        out.print(f"definition {d.id}: {d.summary}  [{'; '.join(d.sources)}]")
+
+
+def main() -> None:
+    try:
+        app()
+    except SystemExit:
+        raise
+    except Exception as exc:  # a face never shows a traceback to a user
+        if os.environ.get("TRDNAV_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in trdnav, not in your input. Set TRDNAV_DEBUG=1 for details.\n"
+        )
+        sys.exit(70)

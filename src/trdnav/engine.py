@@ -1,0 +1,140 @@
+"""assess(): the one way into the engine.
+
+Pure: the record, the knowledge base, the assessment date and the adequacy profile are
+arguments; nothing reads a clock, a file or the environment. Same input, same output.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from trdnav import __version__
+from trdnav.assessment import (
+    ASSESSMENT_FORMAT_VERSION,
+    Assessment,
+    Basis,
+    Citation,
+    EpisodeSummary,
+    Fact,
+    TrialFinding,
+    Warning,
+)
+from trdnav.knowledge.loader import KnowledgeBase, source_id
+from trdnav.record.errors import Problem, RecordError
+from trdnav.record.models import Record
+from trdnav.record.normalise import NTrial, normalise
+from trdnav.rules.context import Context
+from trdnav.rules.definitions import evaluate_all
+from trdnav.rules.pseudo import run_checks
+from trdnav.rules.scales import safety_warnings, trajectories
+from trdnav.rules.staging import DAYS_PER_MONTH, stage_all
+from trdnav.rules.timeline import RULE_ROLE, max_dose, optimised
+
+
+def assess(record: Record, kb: KnowledgeBase, *, as_of: date, profile: str | None = None) -> Assessment:
+    """Assess a record. Raises RecordError (naming each bad field) for unusable input."""
+    profile_id = profile or kb.adequacy.default_profile
+    if profile_id not in kb.profile_by_id:
+        raise RecordError([Problem("profile", repr(profile_id), f"one of {sorted(kb.profile_by_id)}")])
+    normalised = normalise(record, kb, as_of)
+    ctx = Context(normalised, kb)
+    chosen = kb.profile_by_id[profile_id]
+    current = normalised.current_episode
+    current_id = current.id if current else None
+
+    trials = tuple(_trial_finding(ctx, t, chosen.id, chosen.min_weeks, current_id) for t in normalised.trials)
+    definitions = evaluate_all(ctx)
+    stages = stage_all(ctx)
+    scales = trajectories(ctx)
+    checks = run_checks(ctx)
+    warnings = safety_warnings(ctx) + tuple(
+        Warning("input", w.field, w.message, w.sources) for w in normalised.warnings
+    )
+
+    bases: list[Basis] = [t.adequacy.basis for t in trials] + [t.outcome.basis for t in trials]
+    bases += [d.basis for d in definitions] + [s.basis for s in stages]
+    bases += [s.basis for s in scales] + [c.basis for c in checks]
+    cited = {source_id(c) for b in bases for c in b.sources}
+    cited |= {source_id(c) for w in warnings for c in w.sources}
+    cited |= {source_id(c) for c in chosen.sources}
+
+    return Assessment(
+        format_version=ASSESSMENT_FORMAT_VERSION,
+        engine_version=__version__,
+        kb_version=kb.kb_version,
+        as_of=as_of,
+        patient_id=record.patient.id,
+        age=_age(record, as_of),
+        profile=chosen.id,
+        current_episode=_episode_summary(ctx, as_of),
+        warnings=warnings,
+        trials=trials,
+        definitions=definitions,
+        stages=stages,
+        scales=scales,
+        checks=checks,
+        citations=tuple(_citation(kb, sid) for sid in sorted(cited)),
+    )
+
+
+def _trial_finding(ctx: Context, t: NTrial, profile_id: str, min_weeks: float, current_id: str | None) -> TrialFinding:
+    role = ctx.roles[t.trial.id]
+    outcome = ctx.outcome(t, min_weeks)
+    if role.inferred and role.role != "monotherapy":
+        # the inference is part of the evidence for whatever the trial is used for
+        outcome = type(outcome)(
+            outcome.status, outcome.decided_by, outcome.improvement_pct, outcome.changes, outcome.reasons,
+            Basis(outcome.basis.rule,
+                  outcome.basis.facts + (Fact(t.path, f"{role.role} of {', '.join(role.base_trials)} ({RULE_ROLE})"),),
+                  outcome.basis.sources + ("trdnav-conventions role inferred from overlapping trials",),
+                  outcome.basis.missing),
+        )
+    return TrialFinding(
+        trial_id=t.trial.id,
+        treatment=t.drug.name,
+        drug_id=t.drug.id,
+        kind=t.drug.kind,
+        classes=t.drug.classes,
+        antidepressant=t.drug.antidepressant,
+        role=role.role,  # type: ignore[arg-type]
+        role_inferred=role.inferred,
+        base_trials=role.base_trials,
+        episode_id=t.episode_id,
+        current_episode=t.episode_id is not None and t.episode_id == current_id,
+        start=t.trial.start,
+        stop=t.trial.stop,
+        weeks=round(t.weeks, 1),
+        max_dose=max_dose(t),
+        dose_unit=t.drug.dose_unit,
+        optimised=optimised(t),
+        adequacy=ctx.adequacy(t, profile_id, min_weeks),
+        outcome=outcome,
+    )
+
+
+def _age(record: Record, as_of: date) -> int | None:
+    birth = record.patient.birth_date
+    if birth is None:
+        return None
+    return as_of.year - birth.year - ((as_of.month, as_of.day) < (birth.month, birth.day))
+
+
+def _episode_summary(ctx: Context, as_of: date) -> EpisodeSummary | None:
+    episode = ctx.record.current_episode
+    if episode is None:
+        return None
+    end = episode.end or as_of
+    return EpisodeSummary(
+        episode_id=episode.id,
+        start=episode.start,
+        end=episode.end,
+        months=round((end - episode.start).days / DAYS_PER_MONTH, 1),
+        diagnosis=episode.diagnosis,
+        psychotic_features=episode.psychotic_features,
+        severity=episode.severity,
+    )
+
+
+def _citation(kb: KnowledgeBase, sid: str) -> Citation:
+    s = kb.source_by_id[sid]
+    return Citation(s.id, s.kind, s.title, s.authors, s.year, s.publication, s.url)

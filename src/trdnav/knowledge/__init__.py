@@ -1,0 +1,1 @@
+"""Knowledge base: versioned, cited data files, their schemas and the loader."""

@@ -1,0 +1,331 @@
+"""Schemas of the knowledge-base files.
+
+Every file under ``data/`` is validated against one of these models when it is
+loaded. Models are frozen and forbid unknown keys, so a typo in a data file is an
+error, not a silently ignored fact. Every clinical fact carries ``sources``: a
+list of citation strings ``"<source-id>"`` or ``"<source-id> <locator>"``.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FORMAT_VERSION = 1
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Citations = tuple[str, ...]
+
+
+def _cited(value: Citations) -> Citations:
+    if not value:
+        raise ValueError("a fact must cite at least one source")
+    return value
+
+
+class Cited(Strict):
+    sources: Citations
+
+    @field_validator("sources")
+    @classmethod
+    def _non_empty(cls, value: Citations) -> Citations:
+        return _cited(value)
+
+
+class FileHeader(Strict):
+    format_version: int
+    kb_version: str
+
+    @field_validator("format_version")
+    @classmethod
+    def _known_format(cls, value: int) -> int:
+        if value != FORMAT_VERSION:
+            raise ValueError(f"format_version {value} is not supported (expected {FORMAT_VERSION})")
+        return value
+
+
+# --- bibliography -----------------------------------------------------------------
+
+
+class Source(Strict):
+    id: str
+    kind: Literal["guideline", "label", "paper", "database", "consensus", "convention"]
+    title: str
+    authors: str | None = None
+    year: int | None = None
+    publication: str | None = None
+    url: str | None = None
+    doi: str | None = None
+    note: str | None = None
+
+
+class SourcesFile(FileHeader):
+    sources: tuple[Source, ...]
+
+
+# --- drugs and treatments ---------------------------------------------------------
+
+
+class DrugClass(Cited):
+    id: str
+    name: str
+    thase_rush: Literal["ssri", "snri", "tca", "maoi", "other"] | None
+    antidepressant: bool
+
+
+class ClassesFile(FileHeader):
+    classes: tuple[DrugClass, ...]
+
+
+class DoseRange(Cited):
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DoseRange:
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is above max {self.max}")
+        return self
+
+
+class DoseValue(Cited):
+    value: float
+
+
+class DoseFloor(Cited):
+    min: float
+
+
+DoseUnit = Literal["mg/day", "mg/24h", "mcg/day", "mg/session", "mg/kg/session", "sessions"]
+
+
+class Drug(Cited):
+    id: str
+    name: str
+    kind: Literal["medication", "neuromodulation", "psychotherapy"]
+    classes: tuple[str, ...] = Field(min_length=1)
+    mechanism: str
+    brands: tuple[str, ...] = ()
+    synonyms: tuple[str, ...] = ()
+    antidepressant: bool
+    roles: tuple[Literal["monotherapy", "augmentation", "combination"], ...] = ()
+    dose_unit: DoseUnit
+    usual_range: DoseRange | None = None
+    label_max: DoseValue | None = None
+    adequate_dose: dict[str, DoseFloor] = Field(default_factory=dict)
+
+
+class DrugsFile(FileHeader):
+    drugs: tuple[Drug, ...]
+
+
+# --- adequacy and outcome ----------------------------------------------------------
+
+
+class AdequacyProfile(Cited):
+    id: str
+    name: str
+    description: str
+    # where the minimum adequate dose comes from: the low end of the drug's usual
+    # range, or a named per-drug floor in Drug.adequate_dose
+    dose_floor: Literal["usual_range_min"] | str
+    min_weeks: float
+
+
+class CourseMinimum(Cited):
+    treatment: str
+    min_sessions: int
+
+
+class OutcomeCutoffs(Cited):
+    """Percent improvement from baseline that defines response and partial response."""
+
+    response_min_pct: float
+    partial_response_min_pct: float
+
+
+class Convention(Cited):
+    """A documented engineering convention (not a clinical fact) that rules need."""
+
+    id: str
+    value: float
+    description: str
+
+
+class AdequacyFile(FileHeader):
+    profiles: tuple[AdequacyProfile, ...]
+    default_profile: str
+    course_minimums: tuple[CourseMinimum, ...] = ()
+    outcome: OutcomeCutoffs
+    conventions: tuple[Convention, ...] = ()
+
+
+# --- scales -----------------------------------------------------------------------
+
+
+class Band(Strict):
+    label: str
+    min: float
+    max: float
+
+
+class BandSet(Cited):
+    id: str
+    name: str
+    bands: tuple[Band, ...] = Field(min_length=1)
+
+
+class Domain(Strict):
+    """Items scored together: the domain contributes the maximum of its items."""
+
+    name: str
+    items: tuple[int, ...] = Field(min_length=1)
+
+
+class RemissionCutoff(Cited):
+    id: str
+    max_score: float
+
+
+class Scale(Cited):
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    rater: Literal["self", "clinician"]
+    items: int
+    item_min: int
+    item_max: int
+    # per-item maxima where items differ (HAM-D17); overrides item_max
+    item_maxima: tuple[int, ...] | None = None
+    domains: tuple[Domain, ...] | None = None
+    total_min: float
+    total_max: float
+    band_sets: tuple[BandSet, ...] = Field(min_length=1)
+    default_band_set: str
+    remission: tuple[RemissionCutoff, ...] = ()
+    default_remission: str | None = None
+    loinc_total: str | None = None
+    loinc_panel: str | None = None
+    loinc_sources: Citations = ()
+    safety_item: int | None = None
+    safety_item_sources: Citations = ()
+
+
+class ScalesFile(FileHeader):
+    scales: tuple[Scale, ...]
+
+
+# --- TRD definitions ------------------------------------------------------------
+
+
+class TrdDefinition(Cited):
+    id: str
+    name: str
+    summary: str
+    min_failures: int
+    # a trial fails when improvement from baseline is below this percentage
+    failure_below_pct: float
+    adequacy_profile: str
+    min_weeks: float
+    count_augmentation: bool
+    count_neuromodulation: bool
+    count_psychotherapy: bool
+    distinct_treatments: bool
+    requires_confirmed_adherence: bool
+    excludes_bipolar: bool
+    notes: tuple[str, ...] = ()
+
+
+class DefinitionsFile(FileHeader):
+    definitions: tuple[TrdDefinition, ...]
+
+
+# --- staging ----------------------------------------------------------------------
+
+
+class StageStep(Strict):
+    stage: int
+    label: str
+    description: str
+
+
+class ThaseRush(Cited):
+    name: str
+    adequacy_profile: str
+    min_weeks: float
+    failure_below_pct: float
+    stages: tuple[StageStep, ...]
+    placement_rule: str
+
+
+class MghS(Cited):
+    name: str
+    adequacy_profile: str
+    min_weeks: float
+    failure_below_pct: float
+    points_failed_trial: float
+    points_optimised: float
+    points_augmented: float
+    points_ect: float
+    thresholds: tuple[RemissionCutoff, ...] = ()
+
+
+class Points(Strict):
+    label: str
+    points: int
+    min: float | None = None
+    max: float | None = None
+
+
+class Msm(Cited):
+    name: str
+    adequacy_profile: str
+    min_weeks: float
+    failure_below_pct: float
+    duration_months: tuple[Points, ...]
+    severity: tuple[Points, ...]
+    failures: tuple[Points, ...]
+    augmentation_points: int
+    ect_points: int
+    bands: tuple[Band, ...]
+
+
+class StagingFile(FileHeader):
+    thase_rush: ThaseRush
+    mgh_s: MghS
+    msm: Msm
+
+
+# --- pseudo-resistance and conditions ----------------------------------------------
+
+
+class ConditionTerm(Cited):
+    id: str
+    name: str
+    category: str
+    synonyms: tuple[str, ...] = ()
+    icd10_prefixes: tuple[str, ...] = ()
+
+
+class PseudoCheck(Cited):
+    id: str
+    name: str
+    question: str
+    # condition categories whose presence raises this check
+    condition_categories: tuple[str, ...] = ()
+    # lab tests (record lab 'test' ids) that resolve or raise this check
+    lab_tests: tuple[str, ...] = ()
+    # screen topics in the record that resolve this check
+    screen_topics: tuple[str, ...] = ()
+    # a check read from the trials themselves rather than from conditions
+    trial_signal: Literal["adherence", "adequacy", "side_effects"] | None = None
+
+
+class PseudoFile(FileHeader):
+    conditions: tuple[ConditionTerm, ...]
+    checks: tuple[PseudoCheck, ...]

@@ -1,0 +1,1 @@
+"""Patient record: input models, JSON parsing, normalisation against the KB."""

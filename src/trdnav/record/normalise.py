@@ -1,0 +1,324 @@
+"""Check a structurally valid record against the knowledge base and the assessment date.
+
+Turns a ``Record`` into a ``Normalised`` view the rules read: drug names resolved to
+knowledge-base ids, scale totals computed from items, trials tied to episodes, open
+trials closed at ``as_of``. Every problem that makes the record unusable is collected
+into one ``RecordError``; a dose above the knowledge base's range is kept and becomes a
+warning, never dropped.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date
+
+from trdnav.knowledge.loader import KnowledgeBase, normalise_name
+from trdnav.knowledge.schema import Drug, Scale
+from trdnav.record.errors import Problem, RecordError, show
+from trdnav.record.models import Condition, Episode, Medication, Record, ScaleScore, Trial
+
+
+@dataclass(frozen=True)
+class NTrial:
+    index: int
+    trial: Trial
+    drug: Drug
+    episode_id: str | None
+    end: date
+    ongoing: bool
+
+    @property
+    def path(self) -> str:
+        return f"trials[{self.index}]"
+
+    @property
+    def weeks(self) -> float:
+        return (self.end - self.trial.start).days / 7
+
+
+@dataclass(frozen=True)
+class NScore:
+    index: int
+    score: ScaleScore
+    scale: Scale
+    total: float
+
+    @property
+    def path(self) -> str:
+        return f"scales[{self.index}]"
+
+
+@dataclass(frozen=True)
+class NCondition:
+    index: int
+    condition: Condition
+    category: str | None
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class NMedication:
+    index: int
+    medication: Medication
+    drug_id: str | None
+
+
+@dataclass(frozen=True)
+class InputWarning:
+    field: str
+    message: str
+    sources: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Normalised:
+    record: Record
+    as_of: date
+    trials: tuple[NTrial, ...]
+    scores: tuple[NScore, ...]
+    conditions: tuple[NCondition, ...]
+    medications: tuple[NMedication, ...]
+    warnings: tuple[InputWarning, ...]
+    current_episode: Episode | None
+
+    def episode_trials(self, episode_id: str | None) -> tuple[NTrial, ...]:
+        return tuple(t for t in self.trials if t.episode_id == episode_id)
+
+
+def resolve_drug(name: str, kb: KnowledgeBase) -> str | None:
+    return kb.drug_by_name.get(normalise_name(name))
+
+
+def suggest(name: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(normalise_name(name), choices, n=1, cutoff=0.75)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def normalise(record: Record, kb: KnowledgeBase, as_of: date) -> Normalised:
+    problems: list[Problem] = []
+    warnings: list[InputWarning] = []
+
+    _check_ids(record, problems)
+    episodes = {e.id: e for e in record.episodes}
+    for i, episode in enumerate(record.episodes):
+        where = f"episodes[{i}]"
+        _not_future(f"{where}.start", episode.start, as_of, problems)
+        if episode.end is not None:
+            _not_future(f"{where}.end", episode.end, as_of, problems)
+            if episode.end < episode.start:
+                problems.append(Problem(f"{where}.end", str(episode.end), f"a date on or after start {episode.start}"))
+
+    trial_ids = {t.id for t in record.trials}
+    trials = []
+    for i, trial in enumerate(record.trials):
+        ntrial = _trial(i, trial, kb, as_of, episodes, trial_ids, problems, warnings)
+        if ntrial is not None:
+            trials.append(ntrial)
+
+    scores = []
+    for i, score in enumerate(record.scales):
+        nscore = _score(i, score, kb, as_of, problems)
+        if nscore is not None:
+            scores.append(nscore)
+
+    for i, lab in enumerate(record.labs):
+        _not_future(f"labs[{i}].date", lab.date, as_of, problems)
+    for i, screen in enumerate(record.screens):
+        _not_future(f"screens[{i}].date", screen.date, as_of, problems)
+    birth = record.patient.birth_date
+    if birth is not None:
+        _not_future("patient.birth_date", birth, as_of, problems)
+
+    if problems:
+        raise RecordError(problems)
+
+    conditions = tuple(_condition(i, c, kb) for i, c in enumerate(record.conditions))
+    medications = tuple(
+        NMedication(i, m, resolve_drug(m.drug, kb)) for i, m in enumerate(record.medications)
+    )
+    for med in medications:
+        if med.drug_id is None:
+            warnings.append(
+                InputWarning(
+                    f"medications[{med.index}].drug",
+                    f"{med.medication.drug!r} is not in the knowledge base; it is kept but not interpreted",
+                    (),
+                )
+            )
+    return Normalised(
+        record=record,
+        as_of=as_of,
+        trials=tuple(sorted(trials, key=lambda t: (t.trial.start, t.index))),
+        scores=tuple(sorted(scores, key=lambda s: (s.score.date, s.index))),
+        conditions=conditions,
+        medications=medications,
+        warnings=tuple(warnings),
+        current_episode=_current_episode(record.episodes),
+    )
+
+
+def _check_ids(record: Record, problems: list[Problem]) -> None:
+    for collection, items in (("episodes", record.episodes), ("trials", record.trials)):
+        seen: set[str] = set()
+        for i, item in enumerate(items):
+            if item.id in seen:
+                problems.append(Problem(f"{collection}[{i}].id", show(item.id), "an id not used twice"))
+            seen.add(item.id)
+
+
+def _not_future(field: str, value: date, as_of: date, problems: list[Problem]) -> None:
+    if value > as_of:
+        problems.append(Problem(field, str(value), f"a date on or before the assessment date {as_of}"))
+
+
+def _current_episode(episodes: tuple[Episode, ...]) -> Episode | None:
+    """The latest-starting episode that has not ended; failing that, the latest one."""
+    if not episodes:
+        return None
+    open_episodes = [e for e in episodes if e.end is None]
+    pool = open_episodes or list(episodes)
+    return max(pool, key=lambda e: e.start)
+
+
+def _episode_for(trial: Trial, episodes: dict[str, Episode]) -> str | None:
+    if trial.episode is not None:
+        return trial.episode
+    containing = [
+        e for e in episodes.values() if e.start <= trial.start and (e.end is None or trial.start <= e.end)
+    ]
+    return max(containing, key=lambda e: e.start).id if containing else None
+
+
+def _trial(
+    i: int,
+    trial: Trial,
+    kb: KnowledgeBase,
+    as_of: date,
+    episodes: dict[str, Episode],
+    trial_ids: set[str],
+    problems: list[Problem],
+    warnings: list[InputWarning],
+) -> NTrial | None:
+    where = f"trials[{i}]"
+    before = len(problems)
+    drug_id = resolve_drug(trial.treatment, kb)
+    if drug_id is None:
+        problems.append(
+            Problem(
+                f"{where}.treatment",
+                show(trial.treatment),
+                "a drug or treatment in the knowledge base (generic or brand name; see `trdnav kb list`)"
+                + suggest(trial.treatment, sorted(kb.drug_by_name)),
+            )
+        )
+    _not_future(f"{where}.start", trial.start, as_of, problems)
+    if trial.stop is not None:
+        _not_future(f"{where}.stop", trial.stop, as_of, problems)
+        if trial.stop < trial.start:
+            problems.append(Problem(f"{where}.stop", str(trial.stop), f"a date on or after start {trial.start}"))
+    if trial.episode is not None and trial.episode not in episodes:
+        problems.append(Problem(f"{where}.episode", show(trial.episode), f"one of the episode ids {sorted(episodes)}"))
+    for base in trial.base_trials:
+        if base not in trial_ids or base == trial.id:
+            problems.append(Problem(f"{where}.base_trials", show(base), "the id of another trial in this record"))
+    if trial.role in ("augmentation", "combination") and not trial.base_trials:
+        problems.append(
+            Problem(f"{where}.base_trials", "nothing", f"the trial id(s) this {trial.role} was added to")
+        )
+    if drug_id is None:
+        return None
+    drug = kb.drug_by_id[drug_id]
+    end = trial.stop or as_of
+    for j, step in enumerate(trial.doses):
+        field = f"{where}.doses[{j}]"
+        if step.date < trial.start or step.date > end:
+            problems.append(Problem(f"{field}.date", str(step.date), f"a date within the trial ({trial.start} to {end})"))
+        if step.unit is not None and normalise_name(step.unit) != normalise_name(drug.dose_unit):
+            problems.append(Problem(f"{field}.unit", show(step.unit), f"{drug.dose_unit!r}, the unit for {drug.name}"))
+        warnings.extend(_dose_warnings(field, step.dose, drug))
+    if drug.kind != "medication" and trial.doses:
+        problems.append(Problem(f"{where}.doses", f"{len(trial.doses)} dose steps", f"no doses: {drug.name} is counted in sessions"))
+    if drug.kind == "medication" and trial.sessions is not None and drug.dose_unit not in ("mg/session", "mg/kg/session"):
+        problems.append(Problem(f"{where}.sessions", str(trial.sessions), f"no sessions: {drug.name} is dosed per day"))
+    if trial.ect_placement is not None and "ect" not in drug.classes:
+        problems.append(Problem(f"{where}.ect_placement", show(trial.ect_placement), "only for an ECT course"))
+    if len(problems) > before:
+        return None
+    return NTrial(
+        index=i,
+        trial=trial,
+        drug=drug,
+        episode_id=_episode_for(trial, episodes),
+        end=end,
+        ongoing=trial.stop is None,
+    )
+
+
+def _dose_warnings(field: str, dose: float, drug: Drug) -> list[InputWarning]:
+    ceilings = []
+    if drug.label_max is not None:
+        ceilings.append(("the label maximum", drug.label_max.value, drug.label_max.sources))
+    if drug.usual_range is not None:
+        ceilings.append(("the top of the usual range", drug.usual_range.max, drug.usual_range.sources))
+    for name, ceiling, sources in ceilings:
+        if dose > ceiling:
+            return [
+                InputWarning(
+                    f"{field}.dose",
+                    f"{drug.name} {dose:g} {drug.dose_unit} is above {name} ({ceiling:g} {drug.dose_unit}); "
+                    "kept as recorded: check for a typing error",
+                    tuple(sources),
+                )
+            ]
+    return []
+
+
+def _score(i: int, score: ScaleScore, kb: KnowledgeBase, as_of: date, problems: list[Problem]) -> NScore | None:
+    where = f"scales[{i}]"
+    before = len(problems)
+    _not_future(f"{where}.date", score.date, as_of, problems)
+    scale = kb.scale_by_name.get(normalise_name(score.instrument))
+    if scale is None:
+        names = sorted(s.id for s in kb.scales.scales)
+        problems.append(Problem(f"{where}.instrument", show(score.instrument), f"one of {names}"))
+        return None
+    total = score.total
+    if score.items is not None:
+        if len(score.items) != scale.items:
+            problems.append(Problem(f"{where}.items", f"{len(score.items)} answers", f"{scale.items} answers for {scale.name}"))
+        else:
+            maxima = scale.item_maxima or (scale.item_max,) * scale.items
+            for k, (answer, high) in enumerate(zip(score.items, maxima, strict=True)):
+                if not scale.item_min <= answer <= high:
+                    problems.append(Problem(f"{where}.items[{k}]", str(answer), f"{scale.item_min} to {high} for {scale.name} item {k + 1}"))
+            if len(problems) == before:
+                computed = float(scale_total(scale, score.items))
+                if total is not None and total != computed:
+                    problems.append(Problem(f"{where}.total", f"{total:g}", f"{computed:g}, the total of the items given"))
+                total = computed
+    if total is not None and not scale.total_min <= total <= scale.total_max:
+        problems.append(Problem(f"{where}.total", f"{total:g}", f"{scale.total_min:g} to {scale.total_max:g} for {scale.name}"))
+    if len(problems) > before or total is None:
+        return None
+    return NScore(i, score, scale, total)
+
+
+def scale_total(scale: Scale, items: tuple[int, ...]) -> int:
+    """Sum of items, or of domain maxima where the scale scores by domain (QIDS-SR16)."""
+    if scale.domains is None:
+        return sum(items)
+    return sum(max(items[k - 1] for k in domain.items) for domain in scale.domains)
+
+
+def _condition(i: int, condition: Condition, kb: KnowledgeBase) -> NCondition:
+    term = kb.condition_by_name.get(normalise_name(condition.name)) if condition.name else None
+    if term is None and condition.code:
+        code = condition.code.upper().strip()
+        for candidate in kb.pseudo.conditions:
+            if any(code.startswith(prefix) for prefix in candidate.icd10_prefixes):
+                term = candidate
+                break
+    if term is None:
+        return NCondition(i, condition, None, ())
+    return NCondition(i, condition, term.category, tuple(term.sources))

@@ -1,0 +1,1 @@
+"""Pure renderers of an Assessment (text, JSON); they hold no clinical logic."""

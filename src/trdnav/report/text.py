@@ -1,0 +1,146 @@
+"""Terminal face: the Assessment as a readable report (rich), fit for 80 columns.
+
+Safety and input warnings come first and are never folded away. Every section ends
+with the sources it cites as [n] markers into the citation list at the bottom.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from trdnav.assessment import Assessment, Basis
+from trdnav.knowledge.loader import source_id
+
+STATUS_STYLE = {
+    "trd": "bold red",
+    "not_trd": "green",
+    "unknown": "yellow",
+    "not_applicable": "dim",
+    "raised": "bold red",
+    "open": "yellow",
+    "cleared": "green",
+    "adequate": "green",
+    "inadequate": "red",
+}
+
+
+def _label(value: str) -> Text:
+    return Text(value.replace("_", " "), style=STATUS_STYLE.get(value, ""))
+
+
+class _Refs:
+    """Numbers citations in order of first use, so the text can say [1] [2]."""
+
+    def __init__(self, assessment: Assessment) -> None:
+        self.order = [c.id for c in assessment.citations]
+
+    def __call__(self, basis: Basis | tuple[str, ...]) -> str:
+        sources = basis.sources if isinstance(basis, Basis) else basis
+        ids = dict.fromkeys(source_id(s) for s in sources)
+        return " ".join(f"[{self.order.index(i) + 1}]" for i in ids if i in self.order)
+
+
+def render(assessment: Assessment, console: Console) -> None:
+    a = assessment
+    refs = _Refs(a)
+    age = f", age {a.age}" if a.age is not None else ""
+    console.print(Text(f"trdnav assessment: patient {a.patient_id}{age}", style="bold"))
+    console.print(
+        f"as of {a.as_of} | engine {a.engine_version} | knowledge base {a.kb_version} | "
+        f"adequacy profile {a.profile}",
+        style="dim",
+    )
+    if a.warnings:
+        lines = [Text(f"! {w.message} ({w.field}) {refs(w.sources)}", style="bold red" if w.kind == "safety" else "red")
+                 for w in a.warnings]
+        console.print(Panel(Group(*lines), title="Warnings", border_style="red"))
+
+    ep = a.current_episode
+    console.rule("Current episode")
+    if ep is None:
+        console.print("No episode recorded: TRD status and staging need the current episode.", style="yellow")
+    else:
+        psychotic = {True: "with psychotic features", False: "no psychotic features", None: "psychotic features not recorded"}
+        console.print(
+            f"{ep.episode_id}: from {ep.start}" + (f" to {ep.end}" if ep.end else " (ongoing)")
+            + f", {ep.months:g} months; diagnosis {ep.diagnosis.replace('_', ' ')}; "
+            + f"severity {ep.severity or 'not recorded'}; {psychotic[ep.psychotic_features]}"
+        )
+
+    console.rule("Treatment trials")
+    table = Table(show_lines=False, expand=True)
+    for column in ("trial", "treatment", "role", "weeks", "adequacy", "outcome"):
+        table.add_column(column, overflow="fold")
+    for t in a.trials:
+        role = t.role + ("*" if t.role_inferred and t.role != "monotherapy" else "")
+        if t.base_trials:
+            role += f" of {', '.join(t.base_trials)}"
+        dose = f" {t.max_dose:g} {t.dose_unit}" if t.max_dose is not None else ""
+        name = t.treatment + dose + ("" if t.current_episode else " (earlier episode)")
+        table.add_row(t.trial_id, name, role, f"{t.weeks:g}", _label(t.adequacy.status), _label(t.outcome.status))
+    console.print(table)
+    for t in a.trials:
+        console.print(Text(f"{t.trial_id} {t.treatment}", style="bold"), end=" ")
+        console.print(f"adequacy ({t.adequacy.profile}): {'; '.join(t.adequacy.reasons)} {refs(t.adequacy.basis)}")
+        console.print(f"   outcome: {'; '.join(t.outcome.reasons)} {refs(t.outcome.basis)}")
+    if any(t.role_inferred and t.role != "monotherapy" for t in a.trials):
+        console.print("* role inferred from overlapping trials", style="dim")
+
+    console.rule("TRD status by definition")
+    table = Table(expand=True)
+    for column in ("definition", "verdict", "failed", "detail"):
+        table.add_column(column, overflow="fold")
+    for d in a.definitions:
+        table.add_row(f"{d.name} {refs(d.basis)}", _label(d.verdict), f"{d.failures}/{d.required}", d.summary)
+    console.print(table)
+    for d in a.definitions:
+        for item in d.trials:
+            if item.status in ("failed", "unknown"):
+                console.print(f"  {d.definition_id}: {item.trial_id} {item.treatment} {item.status}: {item.reason}", style="dim")
+
+    console.rule("Staging")
+    table = Table(expand=True)
+    for column in ("model", "stage / score", "how"):
+        table.add_column(column, overflow="fold")
+    for s in a.stages:
+        how = "; ".join(f"{c.name} {c.points:g}" if c.points is not None else f"{c.name}: {c.detail}"
+                        for c in s.components if s.model != "thase_rush") or ""
+        if s.basis.missing:
+            how = (how + "; " if how else "") + "missing: " + ", ".join(s.basis.missing)
+        table.add_row(f"{s.name} {refs(s.basis)}", s.label, how)
+    console.print(table)
+    for s in a.stages:
+        for note in s.notes:
+            console.print(f"  {s.name}: {note}", style="dim")
+
+    console.rule("Symptom scales (current episode)")
+    if not a.scales:
+        console.print("No scale scores recorded in the current episode.", style="yellow")
+    for traj in a.scales:
+        console.print(Text(f"{traj.name}: {traj.status.replace('_', ' ')}", style="bold"), end=" ")
+        console.print(f"{traj.summary} [bands: {traj.band_set}] {refs(traj.basis)}")
+        points = "  ".join(f"{p.date} {p.total:g} ({p.band})" for p in traj.points)
+        console.print(f"   {points}", style="dim")
+
+    console.rule("Pseudo-resistance checks")
+    table = Table(expand=True)
+    for column in ("check", "status", "detail"):
+        table.add_column(column, overflow="fold")
+    for c in a.checks:
+        detail = "; ".join(c.reasons)
+        if c.status != "cleared" and c.basis.missing:
+            detail += " | to close: " + ", ".join(c.basis.missing)
+        table.add_row(f"{c.name} {refs(c.basis)}", _label(c.status), detail)
+    console.print(table)
+
+    console.rule("Sources")
+    for n, c in enumerate(a.citations, start=1):
+        parts = [c.authors, f"({c.year})" if c.year else None, c.title, c.publication, c.url]
+        console.print(f"[{n}] " + " ".join(p.rstrip(".") + "." for p in parts if p), style="dim", highlight=False)
+    console.print(
+        "Decision support, not a decision: every verdict above depends on the record's completeness.",
+        style="italic dim",
+    )

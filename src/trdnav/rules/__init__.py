@@ -1,0 +1,29 @@
+"""Pure clinical rules, one module per decision, each reading its numbers from the KB.
+
+``RULES`` lists every rule id a Basis can name, in the order the engine applies the
+modules; the coverage test checks that the golden cases reach each of them.
+"""
+
+from trdnav.rules import adequacy, definitions, outcome, pseudo, scales, staging, timeline
+
+RULES: tuple[str, ...] = (
+    timeline.RULE_ROLE,
+    adequacy.RULE_DOSE,
+    adequacy.RULE_COURSE,
+    adequacy.RULE_CLINICIAN,
+    outcome.RULE_SCALE,
+    outcome.RULE_CLINICIAN,
+    outcome.RULE_STOP,
+    outcome.RULE_TOO_EARLY,
+    outcome.RULE_NONE,
+    definitions.RULE,
+    definitions.RULE_BIPOLAR,
+    definitions.RULE_NO_EPISODE,
+    staging.RULE_THASE_RUSH,
+    staging.RULE_MGH_S,
+    staging.RULE_MSM,
+    scales.RULE,
+    scales.RULE_SAFETY_ITEM,
+    pseudo.RULE_RECORD,
+    pseudo.RULE_TRIALS,
+)

@@ -1,0 +1,53 @@
+"""Per-assessment memo of the per-trial judgements that several rules share.
+
+Definitions and staging models each ask 'was this trial adequate, and did it fail?'
+under their own profile; the answers are computed once per (trial, profile, weeks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from trdnav.assessment import Adequacy, Outcome
+from trdnav.knowledge.loader import KnowledgeBase
+from trdnav.record.normalise import Normalised, NTrial
+from trdnav.rules.adequacy import assess_adequacy
+from trdnav.rules.outcome import assess_outcome
+from trdnav.rules.timeline import Role, role_of
+
+
+@dataclass
+class Context:
+    record: Normalised
+    kb: KnowledgeBase
+    roles: dict[str, Role] = field(default_factory=dict)
+    _adequacy: dict[tuple[int, str, float], Adequacy] = field(default_factory=dict)
+    _outcome: dict[tuple[int, float], Outcome] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.roles = {t.trial.id: role_of(t, self.record) for t in self.record.trials}
+
+    def adequacy(self, trial: NTrial, profile_id: str, min_weeks: float) -> Adequacy:
+        key = (trial.index, profile_id, min_weeks)
+        if key not in self._adequacy:
+            profile = self.kb.profile_by_id[profile_id]
+            self._adequacy[key] = assess_adequacy(trial, self.kb, profile, min_weeks)
+        return self._adequacy[key]
+
+    def outcome(self, trial: NTrial, min_weeks: float) -> Outcome:
+        key = (trial.index, min_weeks)
+        if key not in self._outcome:
+            self._outcome[key] = assess_outcome(trial, self.record, self.kb, min_weeks)
+        return self._outcome[key]
+
+    def current_trials(self) -> tuple[NTrial, ...]:
+        episode = self.record.current_episode
+        return self.record.episode_trials(episode.id) if episode else ()
+
+    def augmented(self, trial: NTrial) -> bool:
+        """Another trial was added to this one (augmentation or combination)."""
+        return any(
+            trial.trial.id in role.base_trials and role.role in ("augmentation", "combination")
+            for other_id, role in self.roles.items()
+            if other_id != trial.trial.id
+        )

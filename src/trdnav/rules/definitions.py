@@ -1,0 +1,111 @@
+"""TRD status under each named definition (knowledge/data/definitions.yaml), side by side.
+
+A definition counts the failed, adequate trials of the kinds it admits in the current
+episode. The verdict is "trd" when the failures reach its minimum, "not_trd" when even
+the trials with an unknown answer could not reach it, and "unknown" otherwise, with the
+trials that would settle it listed.
+"""
+
+from __future__ import annotations
+
+from trdnav.assessment import Basis, CountedTrial, DefinitionVerdict, Fact
+from trdnav.knowledge.schema import TrdDefinition
+from trdnav.record.normalise import NTrial
+from trdnav.rules.context import Context
+from trdnav.rules.outcome import failed_under
+
+RULE = "definitions.count_failures"
+RULE_BIPOLAR = "definitions.bipolar_excluded"
+RULE_NO_EPISODE = "definitions.no_episode"
+
+
+def admitted(trial: NTrial, role: str, definition: TrdDefinition) -> str | None:
+    """None when the definition counts this kind of trial, else the reason it does not."""
+    kind = trial.drug.kind
+    if kind == "neuromodulation":
+        return None if definition.count_neuromodulation else "neuromodulation is not counted by this definition"
+    if kind == "psychotherapy":
+        return None if definition.count_psychotherapy else "psychotherapy is not counted by this definition"
+    if role == "augmentation":
+        return None if definition.count_augmentation else "augmentation is not counted by this definition"
+    if not trial.drug.antidepressant:
+        return f"{trial.drug.name} is not an antidepressant"
+    return None
+
+
+def judge_trial(ctx: Context, trial: NTrial, definition: TrdDefinition) -> CountedTrial:
+    role = ctx.roles[trial.trial.id].role
+    name = trial.drug.name
+    reason = admitted(trial, role, definition)
+    if reason is not None:
+        return CountedTrial(trial.trial.id, name, "excluded", reason)
+    adequacy = ctx.adequacy(trial, definition.adequacy_profile, definition.min_weeks)
+    outcome = ctx.outcome(trial, definition.min_weeks)
+    failed = failed_under(outcome, definition.failure_below_pct, ctx.kb)
+    pct = outcome.improvement_pct
+    result = "unknown"
+    if failed is False:
+        what = outcome.status.replace("_", " ")
+        return CountedTrial(trial.trial.id, name, "not_failed",
+                            f"{what}" + (f" ({pct:g}% improvement)" if pct is not None else ""))
+    if adequacy.status == "inadequate":
+        return CountedTrial(trial.trial.id, name, "excluded", "not adequate: " + "; ".join(adequacy.reasons))
+    if definition.requires_confirmed_adherence and trial.trial.adherence != "good":
+        return CountedTrial(trial.trial.id, name, "unknown", "adherence not confirmed")
+    if failed and adequacy.status == "adequate":
+        threshold = f"under {definition.failure_below_pct:g}% improvement"
+        detail = f"{pct:g}% improvement" if pct is not None else outcome.status.replace("_", " ")
+        return CountedTrial(trial.trial.id, name, "failed", f"adequate trial, {detail} ({threshold})")
+    missing = []
+    if adequacy.status == "unknown":
+        missing.append("adequacy: " + "; ".join(adequacy.reasons))
+    if failed is None:
+        missing.append("outcome: " + "; ".join(outcome.reasons))
+    return CountedTrial(trial.trial.id, name, result, "; ".join(missing))
+
+
+def evaluate(ctx: Context, definition: TrdDefinition) -> DefinitionVerdict:
+    episode = ctx.record.current_episode
+    sources = tuple(definition.sources)
+    if episode is None:
+        return DefinitionVerdict(
+            definition.id, definition.name, "unknown", 0, 0, definition.min_failures, (),
+            "no episode recorded: TRD is judged within the current episode",
+            Basis(RULE_NO_EPISODE, (), sources, ("episodes: the current depressive episode",)),
+        )
+    episode_fact = Fact("episodes", f"current episode {episode.id} from {episode.start}, diagnosis {episode.diagnosis}")
+    if definition.excludes_bipolar and episode.diagnosis.startswith("bipolar"):
+        return DefinitionVerdict(
+            definition.id, definition.name, "not_applicable", 0, 0, definition.min_failures, (),
+            f"{definition.name} excludes bipolar depression",
+            Basis(RULE_BIPOLAR, (episode_fact,), sources),
+        )
+    judged = [judge_trial(ctx, t, definition) for t in ctx.current_trials()]
+    failed_drugs: set[str] = set()
+    unknown_drugs: set[str] = set()
+    by_id = {t.trial.id: t for t in ctx.current_trials()}
+    for item in judged:
+        key = by_id[item.trial_id].drug.id if definition.distinct_treatments else item.trial_id
+        if item.status == "failed":
+            failed_drugs.add(key)
+        elif item.status == "unknown":
+            unknown_drugs.add(key)
+    failures = len(failed_drugs)
+    possible = len(unknown_drugs - failed_drugs)
+    need = definition.min_failures
+    if failures >= need:
+        verdict, summary = "trd", f"{failures} failed adequate treatments (needs {need})"
+    elif failures + possible >= need:
+        verdict, summary = "unknown", f"{failures} failed, {possible} more undecided (needs {need})"
+    else:
+        verdict, summary = "not_trd", f"{failures} failed adequate treatment(s) (needs {need})"
+    facts = (episode_fact, *(Fact(by_id[j.trial_id].path, f"{j.treatment}: {j.status}") for j in judged))
+    missing = tuple(f"{by_id[j.trial_id].path}: {j.reason}" for j in judged if j.status == "unknown")
+    return DefinitionVerdict(
+        definition.id, definition.name, verdict, failures, possible, need, tuple(judged), summary,
+        Basis(RULE, facts, sources, missing if verdict == "unknown" else ()),
+    )
+
+
+def evaluate_all(ctx: Context) -> tuple[DefinitionVerdict, ...]:
+    return tuple(evaluate(ctx, d) for d in ctx.kb.definitions.definitions)

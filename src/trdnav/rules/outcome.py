@@ -1,0 +1,166 @@
+"""Trial outcome: remission, response, partial response, non-response, intolerance.
+
+Scale scores decide when a baseline and an end-point of the same scale bracket the
+trial (windows are trdnav conventions, named in the KB). Clinician-rated scales are
+preferred over self-report, then the KB's scale order. Without scores, the clinician's
+recorded outcome decides, then the recorded reason for stopping. Response is a fall of
+at least 50% from baseline, partial response 25% to under 50% (KB ``outcome``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from trdnav.assessment import Basis, Fact, Outcome, OutcomeStatus, ScaleChange
+from trdnav.knowledge.loader import KnowledgeBase
+from trdnav.knowledge.schema import Scale
+from trdnav.record.normalise import Normalised, NScore, NTrial
+
+RULE_SCALE = "outcome.scale_change"
+RULE_CLINICIAN = "outcome.clinician_rating"
+RULE_STOP = "outcome.stop_reason"
+RULE_TOO_EARLY = "outcome.too_early"
+RULE_NONE = "outcome.unknown"
+
+
+def convention(kb: KnowledgeBase, convention_id: str) -> float:
+    return next(c.value for c in kb.adequacy.conventions if c.id == convention_id)
+
+
+def improvement(baseline: float, endpoint: float) -> float | None:
+    return None if baseline <= 0 else round((baseline - endpoint) / baseline * 100, 1)
+
+
+def remission_cutoff(scale: Scale) -> tuple[float, tuple[str, ...]] | None:
+    if scale.default_remission is None:
+        return None
+    rule = next(r for r in scale.remission if r.id == scale.default_remission)
+    return rule.max_score, tuple(rule.sources)
+
+
+def classify(pct: float | None, remitted: bool | None, kb: KnowledgeBase) -> OutcomeStatus:
+    cut = kb.adequacy.outcome
+    if remitted:
+        return "remission"
+    if pct is None:
+        return "unknown"
+    if pct >= cut.response_min_pct:
+        return "response"
+    if pct >= cut.partial_response_min_pct:
+        return "partial_response"
+    return "non_response"
+
+
+def scale_changes(trial: NTrial, record: Normalised, kb: KnowledgeBase) -> list[tuple[ScaleChange, NScore, NScore]]:
+    before = timedelta(days=convention(kb, "baseline_days_before"))
+    after = timedelta(days=convention(kb, "baseline_days_after"))
+    grace = timedelta(days=convention(kb, "endpoint_days_after_stop"))
+    start = trial.trial.start
+    changes = []
+    for scale in kb.scales.scales:
+        scores = [s for s in record.scores if s.scale.id == scale.id]
+        pre = [s for s in scores if start - before <= s.score.date <= start]
+        post = [s for s in scores if start < s.score.date <= start + after]
+        baseline = pre[-1] if pre else (post[0] if post else None)
+        if baseline is None:
+            continue
+        ends = [s for s in scores if baseline.score.date < s.score.date <= trial.end + grace and s.score.date > start]
+        if not ends:
+            continue
+        endpoint = ends[-1]
+        cutoff = remission_cutoff(scale)
+        remitted = None if cutoff is None else endpoint.total <= cutoff[0]
+        change = ScaleChange(
+            scale=scale.id,
+            baseline=baseline.total,
+            baseline_date=baseline.score.date,
+            endpoint=endpoint.total,
+            endpoint_date=endpoint.score.date,
+            improvement_pct=improvement(baseline.total, endpoint.total),
+            remission=remitted,
+        )
+        changes.append((change, baseline, endpoint))
+    # clinician-rated first, then KB order (already the loop order); sort is stable
+    changes.sort(key=lambda c: 0 if kb.scale_by_name[c[0].scale].rater == "clinician" else 1)
+    return changes
+
+
+_CLINICIAN_STATUS: dict[str, OutcomeStatus] = {
+    "remission": "remission",
+    "response": "response",
+    "partial_response": "partial_response",
+    "non_response": "non_response",
+}
+
+
+def assess_outcome(trial: NTrial, record: Normalised, kb: KnowledgeBase, min_weeks: float) -> Outcome:
+    path = trial.path
+    changes = scale_changes(trial, record, kb)
+    clinician = trial.trial.clinician_outcome
+    stopped_for = trial.trial.reason_stopped
+    cut_sources = tuple(kb.adequacy.outcome.sources)
+    reasons: list[str] = []
+    intolerant = stopped_for == "intolerance"
+    if intolerant:
+        reasons.append("stopped because of side effects")
+
+    if changes:
+        change, baseline, endpoint = changes[0]
+        scale = kb.scale_by_name[change.scale]
+        status = classify(change.improvement_pct, change.remission, kb)
+        pct = change.improvement_pct
+        reasons.insert(0, f"{scale.name} {change.baseline:g} -> {change.endpoint:g}"
+                       + (f" ({pct:g}% improvement)" if pct is not None else " (baseline 0: no % change)"))
+        facts = [Fact(baseline.path, f"{scale.name} {baseline.total:g} on {baseline.score.date}"),
+                 Fact(endpoint.path, f"{scale.name} {endpoint.total:g} on {endpoint.score.date}")]
+        sources = [*cut_sources, *scale.sources]
+        cutoff = remission_cutoff(scale)
+        if cutoff is not None:
+            sources.extend(cutoff[1])
+        if trial.ongoing and trial.weeks < min_weeks and status in ("non_response", "partial_response"):
+            reasons.append(f"only {trial.weeks:.1f} weeks so far: too early to call non-response")
+            status = "too_early"
+        if clinician is not None and _CLINICIAN_STATUS[clinician] != status:
+            reasons.append(f"clinician recorded {clinician.replace('_', ' ')}; scale scores decide here")
+            facts.append(Fact(f"{path}.clinician_outcome", clinician))
+        if intolerant and status in ("non_response", "unknown"):
+            status = "intolerance"
+        return Outcome(status, "scale", pct, tuple(c[0] for c in changes), tuple(reasons),
+                       Basis(RULE_SCALE, tuple(facts), tuple(dict.fromkeys(sources))))
+
+    if clinician is not None:
+        status = _CLINICIAN_STATUS[clinician]
+        reasons.insert(0, f"clinician recorded {clinician.replace('_', ' ')} (no bracketing scale scores)")
+        return Outcome(status, "clinician", None, (), tuple(reasons),
+                       Basis(RULE_CLINICIAN, (Fact(f"{path}.clinician_outcome", clinician),), cut_sources))
+    if stopped_for in _CLINICIAN_STATUS:
+        assert stopped_for is not None
+        reasons.insert(0, f"stopped for {stopped_for.replace('_', ' ')} (no scale scores or clinician rating)")
+        return Outcome(_CLINICIAN_STATUS[stopped_for], "stop_reason", None, (), tuple(reasons),
+                       Basis(RULE_STOP, (Fact(f"{path}.reason_stopped", stopped_for),), cut_sources))
+    if intolerant:
+        return Outcome("intolerance", "stop_reason", None, (), tuple(reasons),
+                       Basis(RULE_STOP, (Fact(f"{path}.reason_stopped", "intolerance"),), cut_sources))
+    if trial.ongoing and trial.weeks < min_weeks:
+        return Outcome("too_early", "none", None, (), (f"running for {trial.weeks:.1f} weeks",),
+                       Basis(RULE_TOO_EARLY, (Fact(f"{path}.start", str(trial.trial.start)),), cut_sources))
+    return Outcome(
+        "unknown", "none", None, (), ("no scale scores bracket the trial and no clinician rating",),
+        Basis(RULE_NONE, (), cut_sources,
+              ("a baseline and a follow-up score of one scale", f"{path}.clinician_outcome")),
+    )
+
+
+def failed_under(outcome: Outcome, failure_below_pct: float, kb: KnowledgeBase) -> bool | None:
+    """Did the trial fail by a definition's threshold? None when the record cannot say."""
+    if outcome.status in ("remission", "response"):
+        return False
+    if outcome.decided_by == "scale" and outcome.improvement_pct is not None and outcome.status != "too_early":
+        return outcome.improvement_pct < failure_below_pct
+    if outcome.status == "partial_response":
+        # a clinician's 'partial response' is 25% to under 50%: a failure only where the
+        # definition's threshold sits above that band's floor
+        return failure_below_pct > kb.adequacy.outcome.partial_response_min_pct
+    if outcome.status == "non_response":
+        return True
+    return None
