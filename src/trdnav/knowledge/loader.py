@@ -76,6 +76,7 @@ class KnowledgeBase:
     drug_by_name: Mapping[str, str]
     class_by_id: Mapping[str, Any]
     scale_by_name: Mapping[str, Any]
+    scale_by_id: Mapping[str, Any]
     source_by_id: Mapping[str, Any]
     profile_by_id: Mapping[str, Any]
     condition_by_name: Mapping[str, Any]
@@ -163,7 +164,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     drug_by_id = _index(drugs.drugs, "drugs.yaml", problems)
     profile_by_id = _index(adequacy.profiles, "adequacy.yaml profiles", problems)
     _index(definitions.definitions, "definitions.yaml", problems)
-    _index(scales.scales, "scales.yaml", problems)
+    scale_by_id = _index(scales.scales, "scales.yaml", problems)
     _index(pseudo.checks, "pseudo_resistance.yaml checks", problems)
 
     drug_by_name: dict[str, str] = {}
@@ -220,6 +221,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         drug_by_name=drug_by_name,
         class_by_id=class_by_id,
         scale_by_name=scale_by_name,
+        scale_by_id=scale_by_id,
         source_by_id=source_by_id,
         profile_by_id=profile_by_id,
         condition_by_name=condition_by_name,

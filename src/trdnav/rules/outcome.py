@@ -81,7 +81,7 @@ def scale_changes(trial: NTrial, record: Normalised, kb: KnowledgeBase) -> list[
         )
         changes.append((change, baseline, endpoint))
     # clinician-rated first, then KB order (already the loop order); sort is stable
-    changes.sort(key=lambda c: 0 if kb.scale_by_name[c[0].scale].rater == "clinician" else 1)
+    changes.sort(key=lambda c: 0 if kb.scale_by_id[c[0].scale].rater == "clinician" else 1)
     return changes
 
 
@@ -106,7 +106,7 @@ def assess_outcome(trial: NTrial, record: Normalised, kb: KnowledgeBase, min_wee
 
     if changes:
         change, baseline, endpoint = changes[0]
-        scale = kb.scale_by_name[change.scale]
+        scale = kb.scale_by_id[change.scale]
         status = classify(change.improvement_pct, change.remission, kb)
         pct = change.improvement_pct
         reasons.insert(0, f"{scale.name} {change.baseline:g} -> {change.endpoint:g}"

@@ -66,6 +66,8 @@ def _trial_check(ctx: Context, check: PseudoCheck) -> Check:
     for t in trials:
         name = f"{t.drug.name} ({t.trial.id})"
         if check.trial_signal == "adherence":
+            if t.drug.kind != "medication":
+                continue  # sessions given are sessions attended
             adherence = t.trial.adherence
             facts.append(Fact(f"{t.path}.adherence", adherence))
             if adherence in ("poor", "partial"):
