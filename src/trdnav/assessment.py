@@ -173,6 +173,7 @@ class Check:
 @dataclass(frozen=True, slots=True)
 class Warning:
     kind: Literal["input", "safety"]
+    rule: str
     field: str
     message: str
     sources: tuple[str, ...]

@@ -48,7 +48,7 @@ def assess(record: Record, kb: KnowledgeBase, *, as_of: date, profile: str | Non
     scales = trajectories(ctx)
     checks = run_checks(ctx)
     warnings = safety_warnings(ctx) + tuple(
-        Warning("input", w.field, w.message, w.sources) for w in normalised.warnings
+        Warning("input", w.rule, w.field, w.message, w.sources) for w in normalised.warnings
     )
 
     bases: list[Basis] = [t.adequacy.basis for t in trials] + [t.outcome.basis for t in trials]

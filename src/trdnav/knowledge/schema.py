@@ -263,6 +263,13 @@ class ThaseRush(Cited):
     placement_rule: str
 
 
+class Threshold(Cited):
+    """A published cut-off on a staging score (scores at or above it are called TRD)."""
+
+    id: str
+    min_score: float
+
+
 class MghS(Cited):
     name: str
     adequacy_profile: str
@@ -272,7 +279,7 @@ class MghS(Cited):
     points_optimised: float
     points_augmented: float
     points_ect: float
-    thresholds: tuple[RemissionCutoff, ...] = ()
+    thresholds: tuple[Threshold, ...] = ()
 
 
 class Points(Strict):
@@ -293,6 +300,7 @@ class Msm(Cited):
     augmentation_points: int
     ect_points: int
     bands: tuple[Band, ...]
+    thresholds: tuple[Threshold, ...] = ()
 
 
 class StagingFile(FileHeader):

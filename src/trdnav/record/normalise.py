@@ -64,8 +64,13 @@ class NMedication:
     drug_id: str | None
 
 
+RULE_DOSE_ABOVE_RANGE = "record.dose_above_range"
+RULE_MEDICATION_UNKNOWN = "record.medication_not_in_kb"
+
+
 @dataclass(frozen=True)
 class InputWarning:
+    rule: str
     field: str
     message: str
     sources: tuple[str, ...]
@@ -141,6 +146,7 @@ def normalise(record: Record, kb: KnowledgeBase, as_of: date) -> Normalised:
         if med.drug_id is None:
             warnings.append(
                 InputWarning(
+                    RULE_MEDICATION_UNKNOWN,
                     f"medications[{med.index}].drug",
                     f"{med.medication.drug!r} is not in the knowledge base; it is kept but not interpreted",
                     (),
@@ -265,6 +271,7 @@ def _dose_warnings(field: str, dose: float, drug: Drug) -> list[InputWarning]:
         if dose > ceiling:
             return [
                 InputWarning(
+                    RULE_DOSE_ABOVE_RANGE,
                     f"{field}.dose",
                     f"{drug.name} {dose:g} {drug.dose_unit} is above {name} ({ceiling:g} {drug.dose_unit}); "
                     "kept as recorded: check for a typing error",

@@ -4,9 +4,12 @@
 modules; the coverage test checks that the golden cases reach each of them.
 """
 
+from trdnav.record import normalise
 from trdnav.rules import adequacy, definitions, outcome, pseudo, scales, staging, timeline
 
 RULES: tuple[str, ...] = (
+    normalise.RULE_DOSE_ABOVE_RANGE,
+    normalise.RULE_MEDICATION_UNKNOWN,
     timeline.RULE_ROLE,
     adequacy.RULE_DOSE,
     adequacy.RULE_COURSE,

@@ -95,6 +95,7 @@ def safety_warnings(ctx: Context) -> tuple[Warning, ...]:
         if answer > 0:
             warnings.append(Warning(
                 "safety",
+                RULE_SAFETY_ITEM,
                 f"{s.path}.items[{scale.safety_item - 1}]",
                 f"{scale.name} item {scale.safety_item} (thoughts of death or self-harm) answered {answer} "
                 f"on {s.score.date}: review suicide risk",

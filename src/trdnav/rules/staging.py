@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from trdnav.assessment import Basis, Fact, Stage, StageComponent
-from trdnav.knowledge.schema import Points
+from trdnav.knowledge.schema import Points, Threshold
 from trdnav.record.normalise import NTrial
 from trdnav.rules.context import Context
 from trdnav.rules.outcome import failed_under
@@ -159,12 +159,20 @@ def mgh_s(ctx: Context) -> Stage:
             detail += " (undecided: counted only in the upper bound)"
         components.append(StageComponent(t.drug.name, points, detail))
         facts.append(Fact(t.path, f"{t.drug.name}: {j.status}"))
-    thresholds = [f"{th.id}: {th.max_score:g} or more" for th in model.thresholds]
     label = f"{low:g}" if low == high else f"{low:g} to {high:g}"
     missing = tuple(f.path for f in facts if f.value.endswith("possible"))
-    return Stage("mgh_s", model.name, label, low, low, high, None, tuple(components),
-                 (f"TRD thresholds in use elsewhere: {', '.join(thresholds)}",) if thresholds else (),
-                 Basis(RULE_MGH_S, tuple(facts), tuple(model.sources), missing))
+    notes, cited = _threshold_notes(model.thresholds, low, high)
+    return Stage("mgh_s", model.name, label, low, low, high, None, tuple(components), notes,
+                 Basis(RULE_MGH_S, tuple(facts), tuple(model.sources) + cited, missing))
+
+
+def _threshold_notes(thresholds: tuple[Threshold, ...], low: float, high: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Published TRD cut-offs on this score, each said to be met, not met or undecided."""
+    notes = []
+    for th in thresholds:
+        met = "met" if low >= th.min_score else ("not met" if high < th.min_score else "undecided")
+        notes.append(f"cut-off {th.min_score:g} ({th.id}): {met}")
+    return tuple(notes), tuple(s for th in thresholds for s in th.sources)
 
 
 def _points_for(value: float, table: tuple[Points, ...]) -> Points | None:
@@ -258,8 +266,10 @@ def msm(ctx: Context) -> Stage:
     label = f"{low:g}" if low == high else f"{low:g} to {high:g}"
     if band_label:
         label += f" ({band_label})"
+    cut_notes, cited = _threshold_notes(model.thresholds, low, high)
     return Stage("msm", model.name, label, low if low == high else None, low, high, band_label,
-                 tuple(components), tuple(notes), Basis(RULE_MSM, tuple(facts), sources, tuple(missing)))
+                 tuple(components), tuple(notes) + cut_notes,
+                 Basis(RULE_MSM, tuple(facts), sources + cited, tuple(missing)))
 
 
 def stage_all(ctx: Context) -> tuple[Stage, ...]:

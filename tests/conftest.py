@@ -1,0 +1,22 @@
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from builder import kb as _kb  # noqa: E402
+
+from trdnav.knowledge.loader import KnowledgeBase  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return _kb()
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
