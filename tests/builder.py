@@ -43,10 +43,20 @@ class Case:
         self.data["patient"].update(fields)
         return self
 
-    def episode(self, start: date = EPISODE_START, end: date | None = None, diagnosis: str = "mdd",
-                severity: str | None = "moderate", psychotic: bool | None = False) -> Case:
-        episode: dict[str, Any] = {"id": f"e{len(self.data['episodes']) + 1}", "start": start.isoformat(),
-                                   "diagnosis": diagnosis, "psychotic_features": psychotic}
+    def episode(
+        self,
+        start: date = EPISODE_START,
+        end: date | None = None,
+        diagnosis: str = "mdd",
+        severity: str | None = "moderate",
+        psychotic: bool | None = False,
+    ) -> Case:
+        episode: dict[str, Any] = {
+            "id": f"e{len(self.data['episodes']) + 1}",
+            "start": start.isoformat(),
+            "diagnosis": diagnosis,
+            "psychotic_features": psychotic,
+        }
         if severity is not None:
             episode["severity"] = severity
         if end is not None:
@@ -54,13 +64,26 @@ class Case:
         self.data["episodes"].append(episode)
         return self
 
-    def trial(self, treatment: str, mg: float | None = None, weeks: float = 8, *, start_week: float | None = None,
-              ongoing: bool = False, adherence: str = "good", **fields: Any) -> Case:
+    def trial(
+        self,
+        treatment: str,
+        mg: float | None = None,
+        weeks: float = 8,
+        *,
+        start_week: float | None = None,
+        ongoing: bool = False,
+        adherence: str = "good",
+        **fields: Any,
+    ) -> Case:
         self._n += 1
         start = EPISODE_START + timedelta(days=round(start_week * 7)) if start_week is not None else self._cursor
         stop = start + timedelta(days=round(weeks * 7))
-        trial: dict[str, Any] = {"id": f"t{self._n}", "treatment": treatment, "start": start.isoformat(),
-                                 "adherence": adherence}
+        trial: dict[str, Any] = {
+            "id": f"t{self._n}",
+            "treatment": treatment,
+            "start": start.isoformat(),
+            "adherence": adherence,
+        }
         if not ongoing:
             trial["stop"] = stop.isoformat()
         if mg is not None:
@@ -68,7 +91,7 @@ class Case:
         trial.update(fields)
         self.data["trials"].append(trial)
         self._last = trial
-        self._cursor = stop
+        self._cursor = stop + timedelta(days=1)
         return self
 
     def dose_step(self, after_weeks: float, mg: float) -> Case:
@@ -87,7 +110,9 @@ class Case:
         return self
 
     def improves(self, pct: float, baseline: float = 40, scale: str = "madrs") -> Case:
-        return self.scores(baseline, baseline * (1 - pct / 100), scale)
+        endpoint = baseline * (1 - pct / 100)
+        assert endpoint == int(endpoint), "choose a percentage that gives a whole-number score"
+        return self.scores(baseline, endpoint, scale)
 
     def score(self, scale: str, on: date, total: float | None = None, items: list[int] | None = None) -> Case:
         entry: dict[str, Any] = {"instrument": scale, "date": on.isoformat()}

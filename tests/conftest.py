@@ -5,9 +5,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from builder import kb as _kb  # noqa: E402
-
-from trdnav.knowledge.loader import KnowledgeBase  # noqa: E402
+from builder import kb as _kb
+from trdnav.knowledge.loader import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -16,34 +16,66 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from builder import Case
 
+from builder import Case
 from trdnav.record.errors import RecordError
 from trdnav.record.normalise import scale_total
 from trdnav.rules.scales import band_of
 
-PHQ9 = [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"), (14, "moderate"),
-        (15, "moderately severe"), (19, "moderately severe"), (20, "severe"), (27, "severe")]
+PHQ9 = [
+    (0, "minimal"),
+    (4, "minimal"),
+    (5, "mild"),
+    (9, "mild"),
+    (10, "moderate"),
+    (14, "moderate"),
+    (15, "moderately severe"),
+    (19, "moderately severe"),
+    (20, "severe"),
+    (27, "severe"),
+]
 PHQ9_NICE = [(0, "less severe"), (15, "less severe"), (16, "more severe"), (27, "more severe")]
-QIDS = [(0, "none"), (5, "none"), (6, "mild"), (10, "mild"), (11, "moderate"), (15, "moderate"),
-        (16, "severe"), (20, "severe"), (21, "very severe"), (27, "very severe")]
+QIDS = [
+    (0, "none"),
+    (5, "none"),
+    (6, "mild"),
+    (10, "mild"),
+    (11, "moderate"),
+    (15, "moderate"),
+    (16, "severe"),
+    (20, "severe"),
+    (21, "very severe"),
+    (27, "very severe"),
+]
 MADRS = [(0, "below severe"), (34, "below severe"), (35, "severe"), (60, "severe")]
 HAMD = [(0, "mild or less"), (16, "mild or less"), (17, "moderate"), (23, "moderate"), (24, "severe"), (52, "severe")]
 
 
-@pytest.mark.parametrize(("scale", "band_set", "table"), [
-    ("phq9", None, PHQ9), ("phq9", "nice-ng222", PHQ9_NICE), ("qids_sr16", None, QIDS),
-    ("madrs", None, MADRS), ("hamd17", None, HAMD),
-])
+@pytest.mark.parametrize(
+    ("scale", "band_set", "table"),
+    [
+        ("phq9", None, PHQ9),
+        ("phq9", "nice-ng222", PHQ9_NICE),
+        ("qids_sr16", None, QIDS),
+        ("madrs", None, MADRS),
+        ("hamd17", None, HAMD),
+    ],
+)
 def test_every_band_boundary(kb, scale, band_set, table):
     s = kb.scale_by_id[scale]
     for total, label in table:
         assert band_of(s, total, band_set) == label, (scale, total)
 
 
-@pytest.mark.parametrize(("scale", "last_remitted", "first_not"), [
-    ("phq9", 4, 5), ("qids_sr16", 5, 6), ("madrs", 10, 11), ("hamd17", 7, 8),
-])
+@pytest.mark.parametrize(
+    ("scale", "last_remitted", "first_not"),
+    [
+        ("phq9", 4, 5),
+        ("qids_sr16", 5, 6),
+        ("madrs", 10, 11),
+        ("hamd17", 7, 8),
+    ],
+)
 def test_remission_cutoffs(scale, last_remitted, first_not):
     case = Case().episode()
     case.score(scale, date(2024, 2, 1), total=20).score(scale, date(2024, 4, 1), total=last_remitted)
@@ -91,7 +123,9 @@ def test_safety_item_above_zero_is_a_warning_never_hidden():
 
 def test_trajectory_statuses_use_response_and_partial_cutoffs():
     def status(first, last):
-        case = Case().episode().score("madrs", date(2024, 2, 1), total=first).score("madrs", date(2024, 4, 1), total=last)
+        case = (
+            Case().episode().score("madrs", date(2024, 2, 1), total=first).score("madrs", date(2024, 4, 1), total=last)
+        )
         return case.assess().scales[0].status
 
     assert status(40, 20) == "response"  # 50% fall

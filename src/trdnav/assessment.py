@@ -8,8 +8,8 @@ record), the cited sources, and what is missing when the answer is "unknown".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import datetime as dt
+from dataclasses import dataclass
 from typing import Literal
 
 ASSESSMENT_FORMAT_VERSION = 1
@@ -29,9 +29,16 @@ class Basis:
     missing: tuple[str, ...] = ()
 
 
+AdequacyStatus = Literal["adequate", "inadequate", "unknown"]
+CountStatus = Literal["failed", "not_failed", "unknown", "excluded"]
+Verdict = Literal["trd", "not_trd", "unknown", "not_applicable"]
+CheckStatus = Literal["raised", "open", "cleared"]
+TrajectoryStatus = Literal["remission", "response", "partial_response", "non_response", "single_score", "unknown"]
+
+
 @dataclass(frozen=True, slots=True)
 class Adequacy:
-    status: Literal["adequate", "inadequate", "unknown"]
+    status: AdequacyStatus
     profile: str
     dose_floor: float | None
     weeks_at_floor: float | None
@@ -99,7 +106,7 @@ class TrialFinding:
 class CountedTrial:
     trial_id: str
     treatment: str
-    status: Literal["failed", "not_failed", "unknown", "excluded"]
+    status: CountStatus
     reason: str
 
 
@@ -107,7 +114,7 @@ class CountedTrial:
 class DefinitionVerdict:
     definition_id: str
     name: str
-    verdict: Literal["trd", "not_trd", "unknown", "not_applicable"]
+    verdict: Verdict
     failures: int
     possible: int
     required: int
@@ -155,7 +162,7 @@ class ScaleTrajectory:
     band_set: str
     remission_rule: str | None
     points: tuple[ScalePoint, ...]
-    status: Literal["remission", "response", "partial_response", "non_response", "single_score", "unknown"]
+    status: TrajectoryStatus
     summary: str
     basis: Basis
 
@@ -164,7 +171,7 @@ class ScaleTrajectory:
 class Check:
     check_id: str
     name: str
-    status: Literal["raised", "open", "cleared"]
+    status: CheckStatus
     question: str
     reasons: tuple[str, ...]
     basis: Basis

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -34,12 +34,12 @@ EXIT_BAD_INPUT = 2
 EXIT_BAD_KB = 3
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     text = "text"
     json = "json"
 
 
-class SchemaName(str, Enum):
+class SchemaName(StrEnum):
     record = "record"
     assessment = "assessment"
 
@@ -53,7 +53,8 @@ def _console(stderr: bool = False) -> Console:
 def _fail(lines: list[str], code: int) -> NoReturn:
     err = _console(stderr=True)
     for line in lines:
-        err.print(f"error: {line}", style="red")
+        # one line per problem, never wrapped, so scripts can count and grep them
+        err.print(f"error: {line}", style="red", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -69,10 +70,10 @@ def _load_kb(data_dir: Path | None = None) -> KnowledgeBase:
 @app.command()
 def assess(
     record: Annotated[Path, typer.Argument(help="Patient record (native JSON format, docs/record.md).")],
-    format: Annotated[Format, typer.Option("--format", "-f", help="text report or the Assessment as JSON.")] = Format.text,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Assessment date YYYY-MM-DD (default: today).")
-    ] = None,
+    format: Annotated[
+        Format, typer.Option("--format", "-f", help="text report or the Assessment as JSON.")
+    ] = Format.text,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Assessment date YYYY-MM-DD (default: today).")] = None,
     profile: Annotated[
         str | None, typer.Option("--profile", help="Adequacy profile id (see `trdnav kb profiles`).")
     ] = None,
@@ -161,10 +162,14 @@ def kb_show(drug: Annotated[str, typer.Argument(help="Generic or brand name.")])
         out.print(f"  usual range: {r.min:g}-{r.max:g} {entry.dose_unit}  ({'; '.join(r.sources)})")
         cited += r.sources
     if entry.label_max:
-        out.print(f"  label maximum: {entry.label_max.value:g} {entry.dose_unit}  ({'; '.join(entry.label_max.sources)})")
+        out.print(
+            f"  label maximum: {entry.label_max.value:g} {entry.dose_unit}  ({'; '.join(entry.label_max.sources)})"
+        )
         cited += entry.label_max.sources
     for profile_id, floor in sorted(entry.adequate_dose.items()):
-        out.print(f"  minimum adequate dose ({profile_id}): {floor.min:g} {entry.dose_unit}  ({'; '.join(floor.sources)})")
+        out.print(
+            f"  minimum adequate dose ({profile_id}): {floor.min:g} {entry.dose_unit}  ({'; '.join(floor.sources)})"
+        )
         cited += floor.sources
     for minimum in kb.adequacy.course_minimums:
         if minimum.treatment == entry.id:

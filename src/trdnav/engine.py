@@ -83,11 +83,17 @@ def _trial_finding(ctx: Context, t: NTrial, profile_id: str, min_weeks: float, c
     if role.inferred and role.role != "monotherapy":
         # the inference is part of the evidence for whatever the trial is used for
         outcome = type(outcome)(
-            outcome.status, outcome.decided_by, outcome.improvement_pct, outcome.changes, outcome.reasons,
-            Basis(outcome.basis.rule,
-                  outcome.basis.facts + (Fact(t.path, f"{role.role} of {', '.join(role.base_trials)} ({RULE_ROLE})"),),
-                  outcome.basis.sources + ("trdnav-conventions role inferred from overlapping trials",),
-                  outcome.basis.missing),
+            outcome.status,
+            outcome.decided_by,
+            outcome.improvement_pct,
+            outcome.changes,
+            outcome.reasons,
+            Basis(
+                outcome.basis.rule,
+                (*outcome.basis.facts, Fact(t.path, f"{role.role} of {', '.join(role.base_trials)} ({RULE_ROLE})")),
+                (*outcome.basis.sources, "trdnav-conventions role inferred from overlapping trials"),
+                outcome.basis.missing,
+            ),
         )
     return TrialFinding(
         trial_id=t.trial.id,

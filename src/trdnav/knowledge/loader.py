@@ -128,15 +128,22 @@ def _read(path: Path, model: type[M]) -> M:
         return model.model_validate(raw)
     except ValidationError as exc:
         raise KnowledgeError(
-            f"{path.name}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
-            for err in exc.errors()
+            f"{path.name}: {'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         ) from None
 
 
 def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     """Read, validate and index the knowledge base. Raises KnowledgeError."""
     base = data_dir or default_data_dir()
-    parsed = {name: _read(base / name, model) for name, model in FILES.items()}
+    parsed: dict[str, BaseModel] = {}
+    file_problems: list[str] = []
+    for name, model in FILES.items():
+        try:
+            parsed[name] = _read(base / name, model)
+        except KnowledgeError as exc:
+            file_problems.extend(exc.problems)
+    if file_problems:
+        raise KnowledgeError(file_problems)
     sources = parsed["sources.yaml"]
     classes = parsed["classes.yaml"]
     drugs = parsed["drugs.yaml"]

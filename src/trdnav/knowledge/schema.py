@@ -237,7 +237,8 @@ class TrdDefinition(Cited):
     count_psychotherapy: bool
     distinct_treatments: bool
     requires_confirmed_adherence: bool
-    excludes_bipolar: bool
+    # episode diagnoses (record vocabulary) the definition does not apply to
+    excluded_diagnoses: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
 
 
@@ -330,6 +331,8 @@ class PseudoCheck(Cited):
     lab_tests: tuple[str, ...] = ()
     # screen topics in the record that resolve this check
     screen_topics: tuple[str, ...] = ()
+    # episode diagnoses (record vocabulary) that raise this check
+    episode_diagnoses: tuple[str, ...] = ()
     # a check read from the trials themselves rather than from conditions
     trial_signal: Literal["adherence", "adequacy", "side_effects"] | None = None
 

@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-RECORD_FORMAT_VERSION = 1
+RECORD_FORMAT_VERSION: Literal[1] = 1
 
 
 class Strict(BaseModel):
@@ -46,7 +46,9 @@ class DoseStep(Strict):
     """The dose from this date until the next step (or the trial's stop)."""
 
     date: dt.date
-    dose: float = Field(ge=0, description="Amount per day (per session for esketamine, mg/kg for IV ketamine).")
+    dose: float = Field(
+        ge=0, allow_inf_nan=False, description="Amount per day (per session for esketamine, mg/kg for IV ketamine)."
+    )
     unit: str | None = Field(default=None, description="Must match the knowledge base unit for the drug if given.")
 
 
@@ -104,7 +106,7 @@ class ScaleScore(Strict):
     instrument: str = Field(description="phq9, qids_sr16, madrs or hamd17 (names and aliases accepted).")
     date: dt.date
     items: tuple[int, ...] | None = None
-    total: float | None = None
+    total: float | None = Field(default=None, allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _has_score(self) -> ScaleScore:
@@ -130,7 +132,7 @@ class Medication(Strict):
     """A current co-medication (any drug, psychiatric or not)."""
 
     drug: str
-    dose: float | None = Field(default=None, ge=0)
+    dose: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     unit: str | None = None
     start: dt.date | None = None
 
@@ -138,7 +140,7 @@ class Medication(Strict):
 class Lab(Strict):
     test: str = Field(description="e.g. tsh, free_t4, lithium.")
     date: dt.date
-    value: float | None = None
+    value: float | None = Field(default=None, allow_inf_nan=False)
     unit: str | None = None
     interpretation: Literal["normal", "high", "low", "abnormal"] | None = Field(
         default=None, description="The laboratory's own flag against its reference range."
@@ -159,7 +161,7 @@ class Genotype(Strict):
 
     gene: str
     diplotype: str | None = None
-    activity_score: float | None = None
+    activity_score: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     phenotype: str | None = None
     lab: str | None = None
     date: dt.date | None = None

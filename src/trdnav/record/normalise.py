@@ -139,9 +139,7 @@ def normalise(record: Record, kb: KnowledgeBase, as_of: date) -> Normalised:
         raise RecordError(problems)
 
     conditions = tuple(_condition(i, c, kb) for i, c in enumerate(record.conditions))
-    medications = tuple(
-        NMedication(i, m, resolve_drug(m.drug, kb)) for i, m in enumerate(record.medications)
-    )
+    medications = tuple(NMedication(i, m, resolve_drug(m.drug, kb)) for i, m in enumerate(record.medications))
     for med in medications:
         if med.drug_id is None:
             warnings.append(
@@ -165,12 +163,12 @@ def normalise(record: Record, kb: KnowledgeBase, as_of: date) -> Normalised:
 
 
 def _check_ids(record: Record, problems: list[Problem]) -> None:
-    for collection, items in (("episodes", record.episodes), ("trials", record.trials)):
+    for collection, ids in (("episodes", [e.id for e in record.episodes]), ("trials", [t.id for t in record.trials])):
         seen: set[str] = set()
-        for i, item in enumerate(items):
-            if item.id in seen:
-                problems.append(Problem(f"{collection}[{i}].id", show(item.id), "an id not used twice"))
-            seen.add(item.id)
+        for i, item_id in enumerate(ids):
+            if item_id in seen:
+                problems.append(Problem(f"{collection}[{i}].id", show(item_id), "an id not used twice"))
+            seen.add(item_id)
 
 
 def _not_future(field: str, value: date, as_of: date, problems: list[Problem]) -> None:
@@ -190,9 +188,7 @@ def _current_episode(episodes: tuple[Episode, ...]) -> Episode | None:
 def _episode_for(trial: Trial, episodes: dict[str, Episode]) -> str | None:
     if trial.episode is not None:
         return trial.episode
-    containing = [
-        e for e in episodes.values() if e.start <= trial.start and (e.end is None or trial.start <= e.end)
-    ]
+    containing = [e for e in episodes.values() if e.start <= trial.start and (e.end is None or trial.start <= e.end)]
     return max(containing, key=lambda e: e.start).id if containing else None
 
 
@@ -229,9 +225,7 @@ def _trial(
         if base not in trial_ids or base == trial.id:
             problems.append(Problem(f"{where}.base_trials", show(base), "the id of another trial in this record"))
     if trial.role in ("augmentation", "combination") and not trial.base_trials:
-        problems.append(
-            Problem(f"{where}.base_trials", "nothing", f"the trial id(s) this {trial.role} was added to")
-        )
+        problems.append(Problem(f"{where}.base_trials", "nothing", f"the trial id(s) this {trial.role} was added to"))
     if drug_id is None:
         return None
     drug = kb.drug_by_id[drug_id]
@@ -239,13 +233,21 @@ def _trial(
     for j, step in enumerate(trial.doses):
         field = f"{where}.doses[{j}]"
         if step.date < trial.start or step.date > end:
-            problems.append(Problem(f"{field}.date", str(step.date), f"a date within the trial ({trial.start} to {end})"))
+            problems.append(
+                Problem(f"{field}.date", str(step.date), f"a date within the trial ({trial.start} to {end})")
+            )
         if step.unit is not None and normalise_name(step.unit) != normalise_name(drug.dose_unit):
             problems.append(Problem(f"{field}.unit", show(step.unit), f"{drug.dose_unit!r}, the unit for {drug.name}"))
         warnings.extend(_dose_warnings(field, step.dose, drug))
     if drug.kind != "medication" and trial.doses:
-        problems.append(Problem(f"{where}.doses", f"{len(trial.doses)} dose steps", f"no doses: {drug.name} is counted in sessions"))
-    if drug.kind == "medication" and trial.sessions is not None and drug.dose_unit not in ("mg/session", "mg/kg/session"):
+        problems.append(
+            Problem(f"{where}.doses", f"{len(trial.doses)} dose steps", f"no doses: {drug.name} is counted in sessions")
+        )
+    if (
+        drug.kind == "medication"
+        and trial.sessions is not None
+        and drug.dose_unit not in ("mg/session", "mg/kg/session")
+    ):
         problems.append(Problem(f"{where}.sessions", str(trial.sessions), f"no sessions: {drug.name} is dosed per day"))
     if trial.ect_placement is not None and "ect" not in drug.classes:
         problems.append(Problem(f"{where}.ect_placement", show(trial.ect_placement), "only for an ECT course"))
@@ -293,19 +295,35 @@ def _score(i: int, score: ScaleScore, kb: KnowledgeBase, as_of: date, problems: 
     total = score.total
     if score.items is not None:
         if len(score.items) != scale.items:
-            problems.append(Problem(f"{where}.items", f"{len(score.items)} answers", f"{scale.items} answers for {scale.name}"))
+            problems.append(
+                Problem(f"{where}.items", f"{len(score.items)} answers", f"{scale.items} answers for {scale.name}")
+            )
         else:
             maxima = scale.item_maxima or (scale.item_max,) * scale.items
             for k, (answer, high) in enumerate(zip(score.items, maxima, strict=True)):
                 if not scale.item_min <= answer <= high:
-                    problems.append(Problem(f"{where}.items[{k}]", str(answer), f"{scale.item_min} to {high} for {scale.name} item {k + 1}"))
+                    problems.append(
+                        Problem(
+                            f"{where}.items[{k}]",
+                            str(answer),
+                            f"{scale.item_min} to {high} for {scale.name} item {k + 1}",
+                        )
+                    )
             if len(problems) == before:
                 computed = float(scale_total(scale, score.items))
                 if total is not None and total != computed:
-                    problems.append(Problem(f"{where}.total", f"{total:g}", f"{computed:g}, the total of the items given"))
+                    problems.append(
+                        Problem(f"{where}.total", f"{total:g}", f"{computed:g}, the total of the items given")
+                    )
                 total = computed
-    if total is not None and not scale.total_min <= total <= scale.total_max:
-        problems.append(Problem(f"{where}.total", f"{total:g}", f"{scale.total_min:g} to {scale.total_max:g} for {scale.name}"))
+    if total is not None and total != int(total):
+        problems.append(
+            Problem(f"{where}.total", f"{total:g}", f"a whole number: {scale.name} totals are sums of item scores")
+        )
+    elif total is not None and not scale.total_min <= total <= scale.total_max:
+        problems.append(
+            Problem(f"{where}.total", f"{total:g}", f"{scale.total_min:g} to {scale.total_max:g} for {scale.name}")
+        )
     if len(problems) > before or total is None:
         return None
     return NScore(i, score, scale, total)

@@ -14,7 +14,9 @@ from trdnav.record.models import Record
 
 def parse_record(data: Any) -> Record:
     if not isinstance(data, dict):
-        raise RecordError([Problem("record", type(data).__name__, "a JSON object with 'patient', 'episodes', 'trials', ...")])
+        raise RecordError(
+            [Problem("record", type(data).__name__, "a JSON object with 'patient', 'episodes', 'trials', ...")]
+        )
     try:
         return Record.model_validate(data)
     except ValidationError as exc:

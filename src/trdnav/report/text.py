@@ -49,13 +49,14 @@ def render(assessment: Assessment, console: Console) -> None:
     age = f", age {a.age}" if a.age is not None else ""
     console.print(Text(f"trdnav assessment: patient {a.patient_id}{age}", style="bold"))
     console.print(
-        f"as of {a.as_of} | engine {a.engine_version} | knowledge base {a.kb_version} | "
-        f"adequacy profile {a.profile}",
+        f"as of {a.as_of} | engine {a.engine_version} | knowledge base {a.kb_version} | adequacy profile {a.profile}",
         style="dim",
     )
     if a.warnings:
-        lines = [Text(f"! {w.message} ({w.field}) {refs(w.sources)}", style="bold red" if w.kind == "safety" else "red")
-                 for w in a.warnings]
+        lines = [
+            Text(f"! {w.message} ({w.field}) {refs(w.sources)}", style="bold red" if w.kind == "safety" else "red")
+            for w in a.warnings
+        ]
         console.print(Panel(Group(*lines), title="Warnings", border_style="red"))
 
     ep = a.current_episode
@@ -63,9 +64,14 @@ def render(assessment: Assessment, console: Console) -> None:
     if ep is None:
         console.print("No episode recorded: TRD status and staging need the current episode.", style="yellow")
     else:
-        psychotic = {True: "with psychotic features", False: "no psychotic features", None: "psychotic features not recorded"}
+        psychotic = {
+            True: "with psychotic features",
+            False: "no psychotic features",
+            None: "psychotic features not recorded",
+        }
         console.print(
-            f"{ep.episode_id}: from {ep.start}" + (f" to {ep.end}" if ep.end else " (ongoing)")
+            f"{ep.episode_id}: from {ep.start}"
+            + (f" to {ep.end}" if ep.end else " (ongoing)")
             + f", {ep.months:g} months; diagnosis {ep.diagnosis.replace('_', ' ')}; "
             + f"severity {ep.severity or 'not recorded'}; {psychotic[ep.psychotic_features]}"
         )
@@ -83,8 +89,9 @@ def render(assessment: Assessment, console: Console) -> None:
         table.add_row(t.trial_id, name, role, f"{t.weeks:g}", _label(t.adequacy.status), _label(t.outcome.status))
     console.print(table)
     for t in a.trials:
-        console.print(Text(f"{t.trial_id} {t.treatment}", style="bold"), end=" ")
-        console.print(f"adequacy ({t.adequacy.profile}): {'; '.join(t.adequacy.reasons)} {refs(t.adequacy.basis)}")
+        line = Text(f"{t.trial_id} {t.treatment}", style="bold")
+        line.append(f" adequacy ({t.adequacy.profile}): {'; '.join(t.adequacy.reasons)} {refs(t.adequacy.basis)}")
+        console.print(line)
         console.print(f"   outcome: {'; '.join(t.outcome.reasons)} {refs(t.outcome.basis)}")
     if any(t.role_inferred and t.role != "monotherapy" for t in a.trials):
         console.print("* role inferred from overlapping trials", style="dim")
@@ -99,15 +106,23 @@ def render(assessment: Assessment, console: Console) -> None:
     for d in a.definitions:
         for item in d.trials:
             if item.status in ("failed", "unknown"):
-                console.print(f"  {d.definition_id}: {item.trial_id} {item.treatment} {item.status}: {item.reason}", style="dim")
+                console.print(
+                    f"  {d.definition_id}: {item.trial_id} {item.treatment} {item.status}: {item.reason}", style="dim"
+                )
 
     console.rule("Staging")
     table = Table(expand=True)
     for column in ("model", "stage / score", "how"):
         table.add_column(column, overflow="fold")
     for s in a.stages:
-        how = "; ".join(f"{c.name} {c.points:g}" if c.points is not None else f"{c.name}: {c.detail}"
-                        for c in s.components if s.model != "thase_rush") or ""
+        how = (
+            "; ".join(
+                f"{c.name} {c.points:g}" if c.points is not None else f"{c.name}: {c.detail}"
+                for c in s.components
+                if s.model != "thase_rush"
+            )
+            or ""
+        )
         if s.basis.missing:
             how = (how + "; " if how else "") + "missing: " + ", ".join(s.basis.missing)
         table.add_row(f"{s.name} {refs(s.basis)}", s.label, how)
@@ -120,8 +135,9 @@ def render(assessment: Assessment, console: Console) -> None:
     if not a.scales:
         console.print("No scale scores recorded in the current episode.", style="yellow")
     for traj in a.scales:
-        console.print(Text(f"{traj.name}: {traj.status.replace('_', ' ')}", style="bold"), end=" ")
-        console.print(f"{traj.summary} [bands: {traj.band_set}] {refs(traj.basis)}")
+        line = Text(f"{traj.name}: {traj.status.replace('_', ' ')}", style="bold")
+        line.append(f" {traj.summary} [bands: {traj.band_set}] {refs(traj.basis)}")
+        console.print(line)
         points = "  ".join(f"{p.date} {p.total:g} ({p.band})" for p in traj.points)
         console.print(f"   {points}", style="dim")
 
@@ -137,8 +153,8 @@ def render(assessment: Assessment, console: Console) -> None:
     console.print(table)
 
     console.rule("Sources")
-    for n, c in enumerate(a.citations, start=1):
-        parts = [c.authors, f"({c.year})" if c.year else None, c.title, c.publication, c.url]
+    for n, cite in enumerate(a.citations, start=1):
+        parts = [cite.authors, f"({cite.year})" if cite.year else None, cite.title, cite.publication, cite.url]
         console.print(f"[{n}] " + " ".join(p.rstrip(".") + "." for p in parts if p), style="dim", highlight=False)
     console.print(
         "Decision support, not a decision: every verdict above depends on the record's completeness.",

@@ -20,7 +20,7 @@ RULES: tuple[str, ...] = (
     outcome.RULE_TOO_EARLY,
     outcome.RULE_NONE,
     definitions.RULE,
-    definitions.RULE_BIPOLAR,
+    definitions.RULE_EXCLUDED_DIAGNOSIS,
     definitions.RULE_NO_EPISODE,
     staging.RULE_THASE_RUSH,
     staging.RULE_MGH_S,

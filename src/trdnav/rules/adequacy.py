@@ -8,7 +8,7 @@ judgement decides, and without it the answer is "unknown".
 
 from __future__ import annotations
 
-from trdnav.assessment import Adequacy, Basis, Fact
+from trdnav.assessment import Adequacy, AdequacyStatus, Basis, Fact
 from trdnav.knowledge.loader import KnowledgeBase
 from trdnav.knowledge.schema import AdequacyProfile
 from trdnav.record.normalise import NTrial
@@ -53,16 +53,28 @@ def _medication(trial: NTrial, profile: AdequacyProfile, min_weeks: float) -> Ad
     floor = dose_floor(trial, profile)
     if floor is None:
         return Adequacy(
-            "unknown", profile.id, None, None, min_weeks,
+            "unknown",
+            profile.id,
+            None,
+            None,
+            min_weeks,
             (f"no minimum adequate dose for {drug.name} in profile {profile.id}",),
-            Basis(RULE_DOSE, tuple(facts), tuple(sources),
-                  (f"a cited minimum adequate dose for {drug.name} (knowledge/GAPS.md)",)),
+            Basis(
+                RULE_DOSE,
+                tuple(facts),
+                tuple(sources),
+                (f"a cited minimum adequate dose for {drug.name} (knowledge/GAPS.md)",),
+            ),
         )
     floor_value, floor_sources = floor
     sources = list(dict.fromkeys([*sources, *floor_sources]))
     if not trial.trial.doses:
         return Adequacy(
-            "unknown", profile.id, floor_value, None, min_weeks,
+            "unknown",
+            profile.id,
+            floor_value,
+            None,
+            min_weeks,
             ("no dose recorded",),
             Basis(RULE_DOSE, tuple(facts), tuple(sources), (f"{path}.doses: the doses taken and their dates",)),
         )
@@ -75,17 +87,26 @@ def _medication(trial: NTrial, profile: AdequacyProfile, min_weeks: float) -> Ad
     missing = tuple(f"{path}.adherence" for _ in caveats)
     if weeks < min_weeks:
         if trial.ongoing and not bad:
-            status = "unknown"
+            status: AdequacyStatus = "unknown"
             reasons.append("trial still running: not yet long enough to judge")
         else:
             status = "inadequate"
-            reasons.append("too short at an adequate dose" if weeks > 0 else f"dose never reached {floor_value:g} {unit}")
+            reasons.append(
+                "too short at an adequate dose" if weeks > 0 else f"dose never reached {floor_value:g} {unit}"
+            )
     else:
         status = "inadequate" if bad else "adequate"
     reasons.extend(bad)
     reasons.extend(caveats)
-    return Adequacy(status, profile.id, floor_value, weeks, min_weeks, tuple(reasons),
-                    Basis(RULE_DOSE, tuple(facts), tuple(sources), missing))
+    return Adequacy(
+        status,
+        profile.id,
+        floor_value,
+        weeks,
+        min_weeks,
+        tuple(reasons),
+        Basis(RULE_DOSE, tuple(facts), tuple(sources), missing),
+    )
 
 
 def _course(trial: NTrial, kb: KnowledgeBase, profile: AdequacyProfile, min_weeks: float) -> Adequacy:
@@ -96,23 +117,35 @@ def _course(trial: NTrial, kb: KnowledgeBase, profile: AdequacyProfile, min_week
     if minimum is not None and sessions is not None:
         facts.append(Fact(f"{path}.sessions", str(sessions)))
         enough = sessions >= minimum.min_sessions
-        status = "adequate" if enough else ("unknown" if trial.ongoing else "inadequate")
+        status: AdequacyStatus = "adequate" if enough else ("unknown" if trial.ongoing else "inadequate")
         reasons = (f"{sessions} sessions (standard course starts at {minimum.min_sessions})",)
-        return Adequacy(status, profile.id, None, None, min_weeks, reasons,
-                        Basis(RULE_COURSE, tuple(facts), tuple(minimum.sources)))
+        return Adequacy(
+            status, profile.id, None, None, min_weeks, reasons, Basis(RULE_COURSE, tuple(facts), tuple(minimum.sources))
+        )
     judged = trial.trial.clinician_adequate
     if judged is not None:
         facts.append(Fact(f"{path}.clinician_adequate", str(judged).lower()))
         return Adequacy(
-            "adequate" if judged else "inadequate", profile.id, None, None, min_weeks,
+            "adequate" if judged else "inadequate",
+            profile.id,
+            None,
+            None,
+            min_weeks,
             ("clinician's judgement of the course",),
             Basis(RULE_CLINICIAN, tuple(facts), ("trdnav-conventions clinician judgement of course adequacy",)),
         )
     wanted = f"{path}.sessions" if minimum is not None else f"{path}.clinician_adequate"
     return Adequacy(
-        "unknown", profile.id, None, None, min_weeks,
+        "unknown",
+        profile.id,
+        None,
+        None,
+        min_weeks,
         ("course adequacy not recorded",),
-        Basis(RULE_CLINICIAN if minimum is None else RULE_COURSE, tuple(facts),
-              tuple(minimum.sources) if minimum else ("trdnav-conventions clinician judgement of course adequacy",),
-              (wanted,)),
+        Basis(
+            RULE_CLINICIAN if minimum is None else RULE_COURSE,
+            tuple(facts),
+            tuple(minimum.sources) if minimum else ("trdnav-conventions clinician judgement of course adequacy",),
+            (wanted,),
+        ),
     )

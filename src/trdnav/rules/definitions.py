@@ -8,14 +8,14 @@ trials that would settle it listed.
 
 from __future__ import annotations
 
-from trdnav.assessment import Basis, CountedTrial, DefinitionVerdict, Fact
+from trdnav.assessment import Basis, CountedTrial, CountStatus, DefinitionVerdict, Fact, Verdict
 from trdnav.knowledge.schema import TrdDefinition
 from trdnav.record.normalise import NTrial
 from trdnav.rules.context import Context
 from trdnav.rules.outcome import failed_under
 
 RULE = "definitions.count_failures"
-RULE_BIPOLAR = "definitions.bipolar_excluded"
+RULE_EXCLUDED_DIAGNOSIS = "definitions.diagnosis_excluded"
 RULE_NO_EPISODE = "definitions.no_episode"
 
 
@@ -43,11 +43,12 @@ def judge_trial(ctx: Context, trial: NTrial, definition: TrdDefinition) -> Count
     outcome = ctx.outcome(trial, definition.min_weeks)
     failed = failed_under(outcome, definition.failure_below_pct, ctx.kb)
     pct = outcome.improvement_pct
-    result = "unknown"
+    result: CountStatus = "unknown"
     if failed is False:
         what = outcome.status.replace("_", " ")
-        return CountedTrial(trial.trial.id, name, "not_failed",
-                            f"{what}" + (f" ({pct:g}% improvement)" if pct is not None else ""))
+        return CountedTrial(
+            trial.trial.id, name, "not_failed", f"{what}" + (f" ({pct:g}% improvement)" if pct is not None else "")
+        )
     if adequacy.status == "inadequate":
         return CountedTrial(trial.trial.id, name, "excluded", "not adequate: " + "; ".join(adequacy.reasons))
     if definition.requires_confirmed_adherence and trial.trial.adherence != "good":
@@ -69,16 +70,28 @@ def evaluate(ctx: Context, definition: TrdDefinition) -> DefinitionVerdict:
     sources = tuple(definition.sources)
     if episode is None:
         return DefinitionVerdict(
-            definition.id, definition.name, "unknown", 0, 0, definition.min_failures, (),
+            definition.id,
+            definition.name,
+            "unknown",
+            0,
+            0,
+            definition.min_failures,
+            (),
             "no episode recorded: TRD is judged within the current episode",
             Basis(RULE_NO_EPISODE, (), sources, ("episodes: the current depressive episode",)),
         )
     episode_fact = Fact("episodes", f"current episode {episode.id} from {episode.start}, diagnosis {episode.diagnosis}")
-    if definition.excludes_bipolar and episode.diagnosis.startswith("bipolar"):
+    if episode.diagnosis in definition.excluded_diagnoses:
         return DefinitionVerdict(
-            definition.id, definition.name, "not_applicable", 0, 0, definition.min_failures, (),
-            f"{definition.name} excludes bipolar depression",
-            Basis(RULE_BIPOLAR, (episode_fact,), sources),
+            definition.id,
+            definition.name,
+            "not_applicable",
+            0,
+            0,
+            definition.min_failures,
+            (),
+            f"{definition.name} does not apply to a {episode.diagnosis.replace('_', ' ')} episode",
+            Basis(RULE_EXCLUDED_DIAGNOSIS, (episode_fact,), sources),
         )
     judged = [judge_trial(ctx, t, definition) for t in ctx.current_trials()]
     failed_drugs: set[str] = set()
@@ -93,6 +106,7 @@ def evaluate(ctx: Context, definition: TrdDefinition) -> DefinitionVerdict:
     failures = len(failed_drugs)
     possible = len(unknown_drugs - failed_drugs)
     need = definition.min_failures
+    verdict: Verdict
     if failures >= need:
         verdict, summary = "trd", f"{failures} failed adequate treatments (needs {need})"
     elif failures + possible >= need:
@@ -102,7 +116,14 @@ def evaluate(ctx: Context, definition: TrdDefinition) -> DefinitionVerdict:
     facts = (episode_fact, *(Fact(by_id[j.trial_id].path, f"{j.treatment}: {j.status}") for j in judged))
     missing = tuple(f"{by_id[j.trial_id].path}: {j.reason}" for j in judged if j.status == "unknown")
     return DefinitionVerdict(
-        definition.id, definition.name, verdict, failures, possible, need, tuple(judged), summary,
+        definition.id,
+        definition.name,
+        verdict,
+        failures,
+        possible,
+        need,
+        tuple(judged),
+        summary,
         Basis(RULE, facts, sources, missing if verdict == "unknown" else ()),
     )
 

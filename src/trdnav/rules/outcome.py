@@ -10,6 +10,7 @@ at least 50% from baseline, partial response 25% to under 50% (KB ``outcome``).
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from trdnav.assessment import Basis, Fact, Outcome, OutcomeStatus, ScaleChange
 from trdnav.knowledge.loader import KnowledgeBase
@@ -38,7 +39,10 @@ def remission_cutoff(scale: Scale) -> tuple[float, tuple[str, ...]] | None:
     return rule.max_score, tuple(rule.sources)
 
 
-def classify(pct: float | None, remitted: bool | None, kb: KnowledgeBase) -> OutcomeStatus:
+ChangeStatus = Literal["remission", "response", "partial_response", "non_response", "unknown"]
+
+
+def classify(pct: float | None, remitted: bool | None, kb: KnowledgeBase) -> ChangeStatus:
     cut = kb.adequacy.outcome
     if remitted:
         return "remission"
@@ -64,10 +68,12 @@ def scale_changes(trial: NTrial, record: Normalised, kb: KnowledgeBase) -> list[
         baseline = pre[-1] if pre else (post[0] if post else None)
         if baseline is None:
             continue
-        ends = [s for s in scores if baseline.score.date < s.score.date <= trial.end + grace and s.score.date > start]
-        if not ends:
+        # the last score while the trial ran; failing that, the first one just after it stopped
+        during = [s for s in scores if baseline.score.date < s.score.date <= trial.end and s.score.date > start]
+        just_after = [s for s in scores if trial.end < s.score.date <= trial.end + grace]
+        if not (during or just_after):
             continue
-        endpoint = ends[-1]
+        endpoint = during[-1] if during else just_after[0]
         cutoff = remission_cutoff(scale)
         remitted = None if cutoff is None else endpoint.total <= cutoff[0]
         change = ScaleChange(
@@ -107,12 +113,17 @@ def assess_outcome(trial: NTrial, record: Normalised, kb: KnowledgeBase, min_wee
     if changes:
         change, baseline, endpoint = changes[0]
         scale = kb.scale_by_id[change.scale]
-        status = classify(change.improvement_pct, change.remission, kb)
+        status: OutcomeStatus = classify(change.improvement_pct, change.remission, kb)
         pct = change.improvement_pct
-        reasons.insert(0, f"{scale.name} {change.baseline:g} -> {change.endpoint:g}"
-                       + (f" ({pct:g}% improvement)" if pct is not None else " (baseline 0: no % change)"))
-        facts = [Fact(baseline.path, f"{scale.name} {baseline.total:g} on {baseline.score.date}"),
-                 Fact(endpoint.path, f"{scale.name} {endpoint.total:g} on {endpoint.score.date}")]
+        reasons.insert(
+            0,
+            f"{scale.name} {change.baseline:g} -> {change.endpoint:g}"
+            + (f" ({pct:g}% improvement)" if pct is not None else " (baseline 0: no % change)"),
+        )
+        facts = [
+            Fact(baseline.path, f"{scale.name} {baseline.total:g} on {baseline.score.date}"),
+            Fact(endpoint.path, f"{scale.name} {endpoint.total:g} on {endpoint.score.date}"),
+        ]
         sources = [*cut_sources, *scale.sources]
         cutoff = remission_cutoff(scale)
         if cutoff is not None:
@@ -125,29 +136,64 @@ def assess_outcome(trial: NTrial, record: Normalised, kb: KnowledgeBase, min_wee
             facts.append(Fact(f"{path}.clinician_outcome", clinician))
         if intolerant and status in ("non_response", "unknown"):
             status = "intolerance"
-        return Outcome(status, "scale", pct, tuple(c[0] for c in changes), tuple(reasons),
-                       Basis(RULE_SCALE, tuple(facts), tuple(dict.fromkeys(sources))))
+        return Outcome(
+            status,
+            "scale",
+            pct,
+            tuple(c[0] for c in changes),
+            tuple(reasons),
+            Basis(RULE_SCALE, tuple(facts), tuple(dict.fromkeys(sources))),
+        )
 
     if clinician is not None:
-        status = _CLINICIAN_STATUS[clinician]
+        clinician_status = _CLINICIAN_STATUS[clinician]
         reasons.insert(0, f"clinician recorded {clinician.replace('_', ' ')} (no bracketing scale scores)")
-        return Outcome(status, "clinician", None, (), tuple(reasons),
-                       Basis(RULE_CLINICIAN, (Fact(f"{path}.clinician_outcome", clinician),), cut_sources))
+        return Outcome(
+            clinician_status,
+            "clinician",
+            None,
+            (),
+            tuple(reasons),
+            Basis(RULE_CLINICIAN, (Fact(f"{path}.clinician_outcome", clinician),), cut_sources),
+        )
     if stopped_for in _CLINICIAN_STATUS:
         assert stopped_for is not None
         reasons.insert(0, f"stopped for {stopped_for.replace('_', ' ')} (no scale scores or clinician rating)")
-        return Outcome(_CLINICIAN_STATUS[stopped_for], "stop_reason", None, (), tuple(reasons),
-                       Basis(RULE_STOP, (Fact(f"{path}.reason_stopped", stopped_for),), cut_sources))
+        return Outcome(
+            _CLINICIAN_STATUS[stopped_for],
+            "stop_reason",
+            None,
+            (),
+            tuple(reasons),
+            Basis(RULE_STOP, (Fact(f"{path}.reason_stopped", stopped_for),), cut_sources),
+        )
     if intolerant:
-        return Outcome("intolerance", "stop_reason", None, (), tuple(reasons),
-                       Basis(RULE_STOP, (Fact(f"{path}.reason_stopped", "intolerance"),), cut_sources))
+        return Outcome(
+            "intolerance",
+            "stop_reason",
+            None,
+            (),
+            tuple(reasons),
+            Basis(RULE_STOP, (Fact(f"{path}.reason_stopped", "intolerance"),), cut_sources),
+        )
     if trial.ongoing and trial.weeks < min_weeks:
-        return Outcome("too_early", "none", None, (), (f"running for {trial.weeks:.1f} weeks",),
-                       Basis(RULE_TOO_EARLY, (Fact(f"{path}.start", str(trial.trial.start)),), cut_sources))
+        return Outcome(
+            "too_early",
+            "none",
+            None,
+            (),
+            (f"running for {trial.weeks:.1f} weeks",),
+            Basis(RULE_TOO_EARLY, (Fact(f"{path}.start", str(trial.trial.start)),), cut_sources),
+        )
     return Outcome(
-        "unknown", "none", None, (), ("no scale scores bracket the trial and no clinician rating",),
-        Basis(RULE_NONE, (), cut_sources,
-              ("a baseline and a follow-up score of one scale", f"{path}.clinician_outcome")),
+        "unknown",
+        "none",
+        None,
+        (),
+        ("no scale scores bracket the trial and no clinician rating",),
+        Basis(
+            RULE_NONE, (), cut_sources, ("a baseline and a follow-up score of one scale", f"{path}.clinician_outcome")
+        ),
     )
 
 

@@ -8,7 +8,7 @@ lab with nothing raising it; otherwise 'open', naming what would close it.
 
 from __future__ import annotations
 
-from trdnav.assessment import Basis, Check, Fact
+from trdnav.assessment import Basis, Check, CheckStatus, Fact
 from trdnav.knowledge.schema import PseudoCheck
 from trdnav.rules.context import Context
 
@@ -29,13 +29,13 @@ def _record_check(ctx: Context, check: PseudoCheck) -> Check:
             facts.append(Fact(f"conditions[{c.index}]", label))
             sources.extend(c.sources)
     episode = record.current_episode
-    if "bipolar" in check.condition_categories and episode and episode.diagnosis.startswith("bipolar"):
+    if episode and episode.diagnosis in check.episode_diagnoses:
         raised.append(f"current episode diagnosed {episode.diagnosis.replace('_', ' ')}")
         facts.append(Fact("episodes.diagnosis", episode.diagnosis))
     for i, lab in enumerate(record.record.labs):
         if lab.test.casefold() in check.lab_tests and lab.interpretation is not None:
-            text = f"{lab.test} {lab.value if lab.value is not None else ''} {lab.unit or ''} on {lab.date}: {lab.interpretation}"
-            text = " ".join(text.split())
+            value = "" if lab.value is None else f"{lab.value:g} {lab.unit or ''}"
+            text = " ".join(f"{lab.test} {value} on {lab.date}: {lab.interpretation}".split())
             (cleared if lab.interpretation == "normal" else raised).append(text)
             facts.append(Fact(f"labs[{i}]", text))
     for i, screen in enumerate(record.record.screens):
@@ -44,8 +44,9 @@ def _record_check(ctx: Context, check: PseudoCheck) -> Check:
             (raised if screen.result == "positive" else cleared).append(text)
             facts.append(Fact(f"screens[{i}]", text))
     missing: tuple[str, ...] = ()
+    status: CheckStatus
     if raised:
-        status, reasons = "raised", raised
+        status, reasons = "raised", raised + [f"also recorded: {c}" for c in cleared]
     elif cleared:
         status, reasons = "cleared", cleared
     else:
@@ -53,8 +54,14 @@ def _record_check(ctx: Context, check: PseudoCheck) -> Check:
         wanted += [f"a {t} result" for t in check.lab_tests]
         status, reasons = "open", ["nothing recorded"]
         missing = tuple(wanted)
-    return Check(check.id, check.name, status, check.question, tuple(reasons),  # type: ignore[arg-type]
-                 Basis(RULE_RECORD, tuple(facts), tuple(dict.fromkeys(sources)), missing))
+    return Check(
+        check.id,
+        check.name,
+        status,
+        check.question,
+        tuple(reasons),
+        Basis(RULE_RECORD, tuple(facts), tuple(dict.fromkeys(sources)), missing),
+    )
 
 
 def _trial_check(ctx: Context, check: PseudoCheck) -> Check:
@@ -92,6 +99,8 @@ def _trial_check(ctx: Context, check: PseudoCheck) -> Check:
                 facts.append(Fact(f"{t.path}.side_effects", detail))
             elif t.trial.reason_stopped is None and not t.ongoing:
                 unknown.append(f"{t.path}.reason_stopped")
+    status: CheckStatus
+    missing: tuple[str, ...]
     if not trials:
         status, reasons, missing = "open", ["no trials in the current episode"], ("trials",)
     elif raised:
@@ -101,12 +110,17 @@ def _trial_check(ctx: Context, check: PseudoCheck) -> Check:
     else:
         status, reasons, missing = "cleared", ["nothing found in the recorded trials"], ()
     sources = tuple(check.sources) + (tuple(profile.sources) if check.trial_signal == "adequacy" else ())
-    return Check(check.id, check.name, status, check.question, tuple(reasons),  # type: ignore[arg-type]
-                 Basis(RULE_TRIALS, tuple(facts), sources, missing))
+    return Check(
+        check.id,
+        check.name,
+        status,
+        check.question,
+        tuple(reasons),
+        Basis(RULE_TRIALS, tuple(facts), sources, missing),
+    )
 
 
 def run_checks(ctx: Context) -> tuple[Check, ...]:
     return tuple(
-        _trial_check(ctx, check) if check.trial_signal else _record_check(ctx, check)
-        for check in ctx.kb.pseudo.checks
+        _trial_check(ctx, check) if check.trial_signal else _record_check(ctx, check) for check in ctx.kb.pseudo.checks
     )

@@ -7,7 +7,7 @@ PHQ-9 item 9) is reported whenever it is answered above zero.
 
 from __future__ import annotations
 
-from trdnav.assessment import Basis, Fact, ScalePoint, ScaleTrajectory, Warning
+from trdnav.assessment import Basis, Fact, ScalePoint, ScaleTrajectory, TrajectoryStatus, Warning
 from trdnav.knowledge.schema import Scale
 from trdnav.record.normalise import NScore
 from trdnav.rules.context import Context
@@ -51,21 +51,23 @@ def _trajectory(ctx: Context, scale: Scale, scores: list[NScore]) -> ScaleTrajec
         safety = None
         if scale.safety_item is not None and s.score.items is not None:
             safety = s.score.items[scale.safety_item - 1]
-        points.append(ScalePoint(
-            date=s.score.date,
-            total=s.total,
-            band=band_of(scale, s.total),
-            change_pct=improvement(first, s.total) if s is not scores[0] else None,
-            remission=None if cutoff is None else s.total <= cutoff[0],
-            safety_item=safety,
-            record_path=s.path,
-        ))
+        points.append(
+            ScalePoint(
+                date=s.score.date,
+                total=s.total,
+                band=band_of(scale, s.total),
+                change_pct=improvement(first, s.total) if s is not scores[0] else None,
+                remission=None if cutoff is None else s.total <= cutoff[0],
+                safety_item=safety,
+                record_path=s.path,
+            )
+        )
     last = points[-1]
     sources = [*scale.sources, *band_set.sources, *ctx.kb.adequacy.outcome.sources]
     if cutoff:
         sources.extend(cutoff[1])
     if len(points) == 1:
-        status = "single_score"
+        status: TrajectoryStatus = "single_score"
         summary = f"one score: {last.total:g} ({last.band})"
     else:
         status = classify(last.change_pct, last.remission, ctx.kb)
@@ -78,7 +80,7 @@ def _trajectory(ctx: Context, scale: Scale, scores: list[NScore]) -> ScaleTrajec
         band_set=band_set.id,
         remission_rule=scale.default_remission,
         points=tuple(points),
-        status=status,  # type: ignore[arg-type]
+        status=status,
         summary=summary,
         basis=Basis(RULE, facts, tuple(dict.fromkeys(sources))),
     )
@@ -93,12 +95,14 @@ def safety_warnings(ctx: Context) -> tuple[Warning, ...]:
             continue
         answer = s.score.items[scale.safety_item - 1]
         if answer > 0:
-            warnings.append(Warning(
-                "safety",
-                RULE_SAFETY_ITEM,
-                f"{s.path}.items[{scale.safety_item - 1}]",
-                f"{scale.name} item {scale.safety_item} (thoughts of death or self-harm) answered {answer} "
-                f"on {s.score.date}: review suicide risk",
-                tuple(scale.safety_item_sources),
-            ))
+            warnings.append(
+                Warning(
+                    "safety",
+                    RULE_SAFETY_ITEM,
+                    f"{s.path}.items[{scale.safety_item - 1}]",
+                    f"{scale.name} item {scale.safety_item} (thoughts of death or self-harm) answered {answer} "
+                    f"on {s.score.date}: review suicide risk",
+                    tuple(scale.safety_item_sources),
+                )
+            )
     return tuple(warnings)

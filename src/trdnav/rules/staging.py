@@ -79,8 +79,9 @@ def _thase_rush_stage(keys: set[str], groups: dict[str, str | None], ect: bool) 
 
 def thase_rush(ctx: Context) -> Stage:
     model = ctx.kb.staging.thase_rush
-    judged = [judge(ctx, t, model.adequacy_profile, model.min_weeks, model.failure_below_pct)
-              for t in ctx.current_trials()]
+    judged = [
+        judge(ctx, t, model.adequacy_profile, model.min_weeks, model.failure_below_pct) for t in ctx.current_trials()
+    ]
     groups: dict[str, str | None] = {}
     sure: set[str] = set()
     maybe: set[str] = set()
@@ -103,7 +104,9 @@ def thase_rush(ctx: Context) -> Stage:
             if j.status in ("failed", "possible"):
                 maybe.add(key)
         elif j.status != "not_failed":
-            notes.append(f"{t.trial.id} ({t.drug.name}): not counted; Thase-Rush stages antidepressant trials and ECT only")
+            notes.append(
+                f"{t.trial.id} ({t.drug.name}): not counted; Thase-Rush stages antidepressant trials and ECT only"
+            )
             continue
         else:
             continue
@@ -123,9 +126,18 @@ def thase_rush(ctx: Context) -> Stage:
         StageComponent(f"stage {s.label}", None, s.description) for s in model.stages if s.stage <= high and s.stage > 0
     )
     missing = tuple(f.path for f in facts if "possible" in f.value)
-    return Stage("thase_rush", model.name, _range_label(labels[low], labels[high]), float(low),
-                 float(low), float(high), None, components, tuple(notes),
-                 Basis(RULE_THASE_RUSH, tuple(facts), tuple(model.sources), missing))
+    return Stage(
+        "thase_rush",
+        model.name,
+        _range_label(labels[low], labels[high]),
+        float(low),
+        float(low),
+        float(high),
+        None,
+        components,
+        tuple(notes),
+        Basis(RULE_THASE_RUSH, tuple(facts), tuple(model.sources), missing),
+    )
 
 
 def mgh_s(ctx: Context) -> Stage:
@@ -162,11 +174,23 @@ def mgh_s(ctx: Context) -> Stage:
     label = f"{low:g}" if low == high else f"{low:g} to {high:g}"
     missing = tuple(f.path for f in facts if f.value.endswith("possible"))
     notes, cited = _threshold_notes(model.thresholds, low, high)
-    return Stage("mgh_s", model.name, label, low, low, high, None, tuple(components), notes,
-                 Basis(RULE_MGH_S, tuple(facts), tuple(model.sources) + cited, missing))
+    return Stage(
+        "mgh_s",
+        model.name,
+        label,
+        low,
+        low,
+        high,
+        None,
+        tuple(components),
+        notes,
+        Basis(RULE_MGH_S, tuple(facts), tuple(model.sources) + cited, missing),
+    )
 
 
-def _threshold_notes(thresholds: tuple[Threshold, ...], low: float, high: float) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _threshold_notes(
+    thresholds: tuple[Threshold, ...], low: float, high: float
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """Published TRD cut-offs on this score, each said to be met, not met or undecided."""
     notes = []
     for th in thresholds:
@@ -196,8 +220,18 @@ def msm(ctx: Context) -> Stage:
     episode = ctx.record.current_episode
     sources = tuple(model.sources)
     if episode is None:
-        return Stage("msm", model.name, "unknown", None, None, None, None, (), (),
-                     Basis(RULE_MSM, (), sources, ("episodes: the current episode and its start date",)))
+        return Stage(
+            "msm",
+            model.name,
+            "unknown",
+            None,
+            None,
+            None,
+            None,
+            (),
+            (),
+            Basis(RULE_MSM, (), sources, ("episodes: the current episode and its start date",)),
+        )
     end = episode.end or ctx.record.as_of
     months = (end - episode.start).days / DAYS_PER_MONTH
     duration = _duration_points(months, model.duration_months)
@@ -212,8 +246,11 @@ def msm(ctx: Context) -> Stage:
         missing.append("episode severity (clinician-rated)")
         components.append(StageComponent("severity", None, "not recorded"))
     elif episode.severity == "severe":
-        names = {True: ["severe with psychosis"], False: ["severe without psychosis"],
-                 None: ["severe without psychosis", "severe with psychosis"]}[episode.psychotic_features]
+        names = {
+            True: ["severe with psychosis"],
+            False: ["severe without psychosis"],
+            None: ["severe without psychosis", "severe with psychosis"],
+        }[episode.psychotic_features]
         options = [by_label[n] for n in names]
         if episode.psychotic_features is None:
             missing.append("whether the episode has psychotic features")
@@ -243,7 +280,9 @@ def msm(ctx: Context) -> Stage:
     fail_low, fail_high = _points_for(len(sure), model.failures), _points_for(len(maybe), model.failures)
     low += fail_low.points if fail_low else 0
     high += fail_high.points if fail_high else 0
-    fail_detail = f"{len(sure)} antidepressant(s) failed" + (f", up to {len(maybe)} with undecided trials" if maybe != sure else "")
+    fail_detail = f"{len(sure)} antidepressant(s) failed" + (
+        f", up to {len(maybe)} with undecided trials" if maybe != sure else ""
+    )
     components.append(StageComponent("treatment failures", fail_low.points if fail_low else 0, fail_detail))
     notes = []
     if not maybe:
@@ -262,14 +301,25 @@ def msm(ctx: Context) -> Stage:
         return row.label if row else None
 
     band_low, band_high = band(low), band(high)
-    band_label = band_low if band_low == band_high else (f"{band_low} to {band_high}" if band_low and band_high else None)
+    band_label = (
+        band_low if band_low == band_high else (f"{band_low} to {band_high}" if band_low and band_high else None)
+    )
     label = f"{low:g}" if low == high else f"{low:g} to {high:g}"
     if band_label:
         label += f" ({band_label})"
     cut_notes, cited = _threshold_notes(model.thresholds, low, high)
-    return Stage("msm", model.name, label, low if low == high else None, low, high, band_label,
-                 tuple(components), tuple(notes) + cut_notes,
-                 Basis(RULE_MSM, tuple(facts), sources + cited, tuple(missing)))
+    return Stage(
+        "msm",
+        model.name,
+        label,
+        low if low == high else None,
+        low,
+        high,
+        band_label,
+        tuple(components),
+        tuple(notes) + cut_notes,
+        Basis(RULE_MSM, tuple(facts), sources + cited, tuple(missing)),
+    )
 
 
 def stage_all(ctx: Context) -> tuple[Stage, ...]:

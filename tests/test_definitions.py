@@ -1,0 +1,116 @@
+"""TRD definitions side by side, at their thresholds.
+
+Sforzini 2022 (Mol Psychiatry 27:1286, Table 1): Rec 3, at least two failed treatments
+with less than 25% improvement; Rec 10, stopping before the end of week 4 is not a
+failure; Rec 15, bipolar depression excluded. Rybak 2021 (Depress Anxiety 38:456, Table 3):
+two adequately dosed antidepressant trials, non-response under 50%, 4-6 weeks.
+Regulatory style: two different antidepressants without response in the current episode
+(TRANSFORM-2 inclusion; Gaynes 2020).
+"""
+
+from __future__ import annotations
+
+from builder import Case, verdicts
+
+
+def two_trials(pct1: float, pct2: float) -> Case:
+    return (
+        Case()
+        .episode()
+        .trial("sertraline", mg=150, weeks=8)
+        .improves(pct1)
+        .trial("venlafaxine", mg=225, weeks=8)
+        .improves(pct2)
+    )
+
+
+def test_two_clear_failures_are_trd_under_every_definition():
+    assert verdicts(two_trials(10, 10).assess()) == {"ema_label": "trd", "sforzini2022": "trd", "rybak2021": "trd"}
+
+
+def test_sforzini_counts_under_25_percent_only():
+    # 25% improvement is partial response: not a failure for Sforzini, a failure for Rybak
+    assert verdicts(two_trials(25, 25).assess()) == {"ema_label": "trd", "sforzini2022": "not_trd", "rybak2021": "trd"}
+    assert verdicts(two_trials(22.5, 22.5).assess())["sforzini2022"] == "trd"
+
+
+def test_rybak_counts_under_50_percent_only():
+    assert verdicts(two_trials(50, 47.5).assess())["rybak2021"] == "not_trd"
+    assert verdicts(two_trials(47.5, 47.5).assess())["rybak2021"] == "trd"
+
+
+def test_stopping_before_week_four_is_not_a_failure():
+    case = (
+        Case()
+        .episode()
+        .trial("sertraline", mg=150, weeks=3.5, reason_stopped="intolerance")
+        .improves(0)
+        .trial("venlafaxine", mg=225, weeks=8)
+        .improves(0)
+    )
+    result = case.assess()
+    assert verdicts(result)["sforzini2022"] == "not_trd"
+    first = next(d for d in result.definitions if d.definition_id == "sforzini2022").trials[0]
+    assert first.status == "excluded" and "not adequate" in first.reason
+
+
+def test_the_same_drug_twice_is_one_failure():
+    case = (
+        Case().episode().trial("sertraline", mg=150, weeks=8).improves(0).trial("Zoloft", mg=200, weeks=8).improves(0)
+    )
+    result = case.assess()
+    assert verdicts(result)["rybak2021"] == "not_trd"
+    assert next(d for d in result.definitions if d.definition_id == "rybak2021").failures == 1
+
+
+def test_augmentation_and_non_antidepressants_do_not_count():
+    case = (
+        Case()
+        .episode()
+        .trial("sertraline", mg=150, weeks=12)
+        .improves(0)
+        .trial("aripiprazole", mg=5, weeks=6, start_week=5, role="augmentation", base_trials=["t1"])
+        .improves(0)
+    )
+    result = case.assess()
+    assert verdicts(result)["ema_label"] == "not_trd"
+    aug = next(d for d in result.definitions if d.definition_id == "ema_label").trials[1]
+    assert aug.status == "excluded" and "augmentation" in aug.reason
+
+
+def test_bipolar_depression_is_not_applicable():
+    case = (
+        Case()
+        .episode(diagnosis="bipolar_i")
+        .trial("sertraline", mg=150)
+        .improves(0)
+        .trial("bupropion", mg=300)
+        .improves(0)
+    )
+    assert set(verdicts(case.assess()).values()) == {"not_applicable"}
+
+
+def test_only_the_current_episode_counts():
+    from datetime import date
+
+    case = Case().episode(start=date(2020, 1, 1), end=date(2020, 12, 1)).episode(start=date(2024, 1, 1))
+    case.trial("sertraline", mg=150, weeks=8, start_week=-200).improves(0)
+    case.trial("venlafaxine", mg=225, weeks=8, start_week=1).improves(0)
+    result = case.assess()
+    assert verdicts(result)["rybak2021"] == "not_trd"
+    assert [t.trial_id for t in next(iter(result.definitions)).trials] == ["t2"]
+
+
+def test_undecided_trials_make_unknown_not_a_guess():
+    case = Case().episode().trial("sertraline", mg=150).improves(0).trial("venlafaxine", weeks=8)
+    result = case.assess()
+    assert verdicts(result) == {"ema_label": "unknown", "sforzini2022": "unknown", "rybak2021": "unknown"}
+    d = result.definitions[0]
+    assert d.failures == 1 and d.possible == 1 and d.basis.missing
+
+
+def test_no_episode_recorded_is_unknown():
+    case = Case().trial("sertraline", mg=150).improves(0).trial("venlafaxine", mg=225).improves(0)
+    result = case.assess()
+    assert set(verdicts(result).values()) == {"unknown"}
+    assert result.definitions[0].basis.rule == "definitions.no_episode"

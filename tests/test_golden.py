@@ -1,0 +1,97 @@
+"""Golden cases: the example records and tests/cases, each with hand-worked expected values.
+
+Each expected file says in "why" where its values come from (the published rule or table
+and the arithmetic). Only the keys present in an expected file are compared, so a case can
+pin just what it is about.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from trdnav.assessment import Assessment
+from trdnav.engine import assess
+from trdnav.record.parse import load_record
+from trdnav.rules import RULES
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples" / "records").glob("*.json"))
+CASES = sorted((ROOT / "tests" / "cases").glob("*/record.json"))
+
+
+def expected_for(record: Path) -> Path:
+    if record.parent.name == "records":
+        return ROOT / "tests" / "golden" / f"{record.stem}.expected.json"
+    return record.parent / "expected.json"
+
+
+def project(a: Assessment) -> dict:
+    return {
+        "trials": {
+            t.trial_id: {
+                "role": t.role,
+                "adequacy": t.adequacy.status,
+                "outcome": t.outcome.status,
+                "improvement_pct": t.outcome.improvement_pct,
+            }
+            for t in a.trials
+        },
+        "definitions": {d.definition_id: {"verdict": d.verdict, "failures": d.failures} for d in a.definitions},
+        "stages": {s.model: s.label for s in a.stages},
+        "scales": {
+            s.scale: {"status": s.status, "last_band": s.points[-1].band, "last_total": s.points[-1].total}
+            for s in a.scales
+        },
+        "checks": {c.check_id: c.status for c in a.checks},
+        "warnings": [w.rule for w in a.warnings],
+    }
+
+
+def run(record: Path, kb) -> tuple[Assessment, dict]:
+    expected = json.loads(expected_for(record).read_text())
+    return assess(load_record(record), kb, as_of=date.fromisoformat(expected["as_of"])), expected
+
+
+@pytest.mark.parametrize("record", EXAMPLES + CASES, ids=lambda p: p.parent.name if p.name == "record.json" else p.stem)
+def test_golden(record, kb):
+    result, expected = run(record, kb)
+    assert expected["why"], "every golden case says where its values come from"
+    actual = project(result)
+    for key, value in expected.items():
+        if key not in ("why", "as_of"):
+            assert actual[key] == value, key
+
+
+def test_at_least_eight_examples_cover_every_definition_verdict_and_stage(kb):
+    assert len(EXAMPLES) >= 8
+    results = [run(r, kb)[0] for r in EXAMPLES]
+    verdicts = {(d.definition_id, d.verdict) for a in results for d in a.definitions}
+    for definition in kb.definitions.definitions:
+        for verdict in ("trd", "not_trd", "unknown", "not_applicable"):
+            assert (definition.id, verdict) in verdicts, (definition.id, verdict)
+    thase = {s.label for a in results for s in a.stages if s.model == "thase_rush"}
+    assert {step.label for step in kb.staging.thase_rush.stages} <= thase
+    bands = {s.band for a in results for s in a.stages if s.model == "msm"}
+    assert {b.label for b in kb.staging.msm.bands} <= bands
+
+
+def test_every_rule_is_reached_by_a_golden_case(kb):
+    reached: set[str] = set()
+    for record in EXAMPLES + CASES:
+        a, _ = run(record, kb)
+        bases = [t.adequacy.basis for t in a.trials] + [t.outcome.basis for t in a.trials]
+        bases += [d.basis for d in a.definitions] + [s.basis for s in a.stages]
+        bases += [s.basis for s in a.scales] + [c.basis for c in a.checks]
+        reached |= {b.rule for b in bases} | {w.rule for w in a.warnings}
+        reached |= {
+            "timeline.role"
+            for f in a.trials
+            for b in [f.outcome.basis]
+            if any("timeline.role" in fact.value for fact in b.facts)
+        }
+    assert sorted(set(RULES) - reached) == []
+    assert reached <= set(RULES), "a rule id is used that RULES does not list"

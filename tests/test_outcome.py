@@ -1,0 +1,72 @@
+"""Trial outcome from scales, the clinician's rating and the stop reason.
+
+Response is a fall of 50% or more (CANMAT 2023 Q.7.a; NQF 1884); partial response 25% to
+under 50% (Jackson 2020); remission by each scale's cut-off (MADRS 10 or less, Zimmerman 2004).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from builder import Case, trial
+
+
+def outcome(case: Case, trial_id: str = "t1"):
+    return trial(case.assess(), trial_id).outcome
+
+
+def test_improvement_bands():
+    assert outcome(Case().episode().trial("sertraline", mg=100).improves(50)).status == "response"
+    assert outcome(Case().episode().trial("sertraline", mg=100).improves(47.5)).status == "partial_response"
+    assert outcome(Case().episode().trial("sertraline", mg=100).improves(25)).status == "partial_response"
+    assert outcome(Case().episode().trial("sertraline", mg=100).improves(22.5)).status == "non_response"
+    assert outcome(Case().episode().trial("sertraline", mg=100).scores(30, 10)).status == "remission"
+
+
+def test_improvement_is_measured_from_the_baseline_before_the_trial():
+    case = Case().episode().trial("sertraline", mg=100, weeks=8)
+    case.score("madrs", date(2024, 1, 1), total=30)  # baseline 7 days before the start
+    case.score("madrs", date(2024, 3, 1), total=24)
+    result = outcome(case)
+    assert result.improvement_pct == 20.0 and result.decided_by == "scale"
+    assert result.changes[0].baseline_date == date(2024, 1, 1)
+
+
+def test_a_score_older_than_the_baseline_window_is_not_a_baseline():
+    case = Case().episode().trial("sertraline", mg=100, weeks=8)
+    case.score("madrs", date(2023, 12, 1), total=30).score("madrs", date(2024, 3, 1), total=24)
+    assert outcome(case).decided_by == "none"
+
+
+def test_clinician_rated_scale_is_preferred_over_self_report():
+    case = Case().episode().trial("sertraline", mg=100).improves(60, scale="phq9", baseline=20)
+    case.scores(40, 36, scale="hamd17")
+    result = outcome(case)
+    assert result.changes[0].scale == "hamd17" and result.status == "non_response"
+    assert {c.scale for c in result.changes} == {"hamd17", "phq9"}
+
+
+def test_clinician_rating_decides_without_scores_and_is_noted_when_scores_disagree():
+    assert (
+        outcome(Case().episode().trial("sertraline", mg=100, clinician_outcome="non_response")).status == "non_response"
+    )
+    disagree = outcome(Case().episode().trial("sertraline", mg=100, clinician_outcome="response").improves(10))
+    assert disagree.status == "non_response"
+    assert any("clinician recorded response" in r for r in disagree.reasons)
+
+
+def test_stop_reason_is_the_last_resort():
+    result = outcome(Case().episode().trial("sertraline", mg=100, reason_stopped="non_response"))
+    assert result.status == "non_response" and result.decided_by == "stop_reason"
+    assert outcome(Case().episode().trial("sertraline", mg=100, reason_stopped="intolerance")).status == "intolerance"
+
+
+def test_too_early_for_a_running_trial():
+    case = Case(as_of=date(2024, 1, 29)).episode().trial("sertraline", mg=100, ongoing=True).improves(5)
+    assert outcome(case).status == "too_early"
+
+
+def test_nothing_recorded_is_unknown_with_what_would_resolve_it():
+    result = outcome(Case().episode().trial("sertraline", mg=100))
+    assert result.status == "unknown"
+    assert "trials[0].clinician_outcome" in result.basis.missing
