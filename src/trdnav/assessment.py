@@ -114,6 +114,9 @@ class CountedTrial:
 class DefinitionVerdict:
     definition_id: str
     name: str
+    adequacy_profile: str
+    min_weeks: float
+    failure_below_pct: float
     verdict: Verdict
     failures: int
     possible: int

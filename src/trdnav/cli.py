@@ -16,6 +16,10 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+# pydantic scans installed entry points for plugins at import; trdnav uses none, and the
+# scan is a large share of the CLI's start-up time
+os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+
 if TYPE_CHECKING:
     from rich.console import Console
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -113,7 +112,9 @@ def _walk_citations(node: Any, where: str) -> Iterator[tuple[str, str]]:
 
 
 def default_data_dir() -> Path:
-    return Path(str(resources.files("trdnav.knowledge") / "data"))
+    # the data ship inside the package (see pyproject package-data); a plain path keeps
+    # start-up free of importlib.resources
+    return Path(__file__).with_name("data")
 
 
 def _read(path: Path, model: type[M]) -> M:

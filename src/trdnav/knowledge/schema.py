@@ -16,7 +16,7 @@ FORMAT_VERSION = 1
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 Citations = tuple[str, ...]
@@ -325,8 +325,9 @@ class PseudoCheck(Cited):
     id: str
     name: str
     question: str
-    # condition categories whose presence raises this check
+    # condition categories whose presence raises this check, and the statuses that count
     condition_categories: tuple[str, ...] = ()
+    condition_statuses: tuple[Literal["active", "resolved", "history"], ...] = ("active",)
     # lab tests (record lab 'test' ids) that resolve or raise this check
     lab_tests: tuple[str, ...] = ()
     # screen topics in the record that resolve this check

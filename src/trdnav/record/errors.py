@@ -44,7 +44,7 @@ def from_validation_error(exc: ValidationError) -> RecordError:
     for err in exc.errors(include_url=False):
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-"))]
         value = "nothing" if err["type"] == "missing" else show(err.get("input"))
-        message = err["msg"].removeprefix("Value error, ")
+        message = err["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
         if err["type"] == "extra_forbidden":
             message = "no such field in the record format (see docs/record.md)"
         elif err["type"] == "missing":

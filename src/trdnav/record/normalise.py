@@ -232,7 +232,7 @@ def _trial(
     end = trial.stop or as_of
     for j, step in enumerate(trial.doses):
         field = f"{where}.doses[{j}]"
-        if step.date < trial.start or step.date > end:
+        if (step.date < trial.start or step.date > end) and end >= trial.start:
             problems.append(
                 Problem(f"{field}.date", str(step.date), f"a date within the trial ({trial.start} to {end})")
             )

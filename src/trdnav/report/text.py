@@ -101,7 +101,10 @@ def render(assessment: Assessment, console: Console) -> None:
     for column in ("definition", "verdict", "failed", "detail"):
         table.add_column(column, overflow="fold")
     for d in a.definitions:
-        table.add_row(f"{d.name} {refs(d.basis)}", _label(d.verdict), f"{d.failures}/{d.required}", d.summary)
+        rule = f"failure: under {d.failure_below_pct:g}% improvement; {d.adequacy_profile}, {d.min_weeks:g} weeks"
+        table.add_row(
+            f"{d.name} {refs(d.basis)}", _label(d.verdict), f"{d.failures}/{d.required}", f"{d.summary}. {rule}"
+        )
     console.print(table)
     for d in a.definitions:
         for item in d.trials:

@@ -40,6 +40,12 @@ class Context:
             self._outcome[key] = assess_outcome(trial, self.record, self.kb, min_weeks)
         return self._outcome[key]
 
+    def episode_path(self) -> str:
+        """Record path of the current episode, e.g. 'episodes[1]'."""
+        episode = self.record.current_episode
+        index = next(i for i, e in enumerate(self.record.record.episodes) if e is episode)
+        return f"episodes[{index}]"
+
     def current_trials(self) -> tuple[NTrial, ...]:
         episode = self.record.current_episode
         return self.record.episode_trials(episode.id) if episode else ()

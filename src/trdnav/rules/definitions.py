@@ -72,6 +72,9 @@ def evaluate(ctx: Context, definition: TrdDefinition) -> DefinitionVerdict:
         return DefinitionVerdict(
             definition.id,
             definition.name,
+            definition.adequacy_profile,
+            definition.min_weeks,
+            definition.failure_below_pct,
             "unknown",
             0,
             0,
@@ -80,11 +83,16 @@ def evaluate(ctx: Context, definition: TrdDefinition) -> DefinitionVerdict:
             "no episode recorded: TRD is judged within the current episode",
             Basis(RULE_NO_EPISODE, (), sources, ("episodes: the current depressive episode",)),
         )
-    episode_fact = Fact("episodes", f"current episode {episode.id} from {episode.start}, diagnosis {episode.diagnosis}")
+    episode_fact = Fact(
+        ctx.episode_path(), f"current episode {episode.id} from {episode.start}, diagnosis {episode.diagnosis}"
+    )
     if episode.diagnosis in definition.excluded_diagnoses:
         return DefinitionVerdict(
             definition.id,
             definition.name,
+            definition.adequacy_profile,
+            definition.min_weeks,
+            definition.failure_below_pct,
             "not_applicable",
             0,
             0,
@@ -118,6 +126,9 @@ def evaluate(ctx: Context, definition: TrdDefinition) -> DefinitionVerdict:
     return DefinitionVerdict(
         definition.id,
         definition.name,
+        definition.adequacy_profile,
+        definition.min_weeks,
+        definition.failure_below_pct,
         verdict,
         failures,
         possible,

@@ -9,6 +9,7 @@ lab with nothing raising it; otherwise 'open', naming what would close it.
 from __future__ import annotations
 
 from trdnav.assessment import Basis, Check, CheckStatus, Fact
+from trdnav.knowledge.loader import normalise_name
 from trdnav.knowledge.schema import PseudoCheck
 from trdnav.rules.context import Context
 
@@ -25,15 +26,16 @@ def _record_check(ctx: Context, check: PseudoCheck) -> Check:
     for c in record.conditions:
         if c.category in check.condition_categories:
             label = c.condition.name or c.condition.code or ""
-            raised.append(f"{label} ({c.condition.status})")
+            counts = c.condition.status in check.condition_statuses
+            (raised if counts else cleared).append(f"{label} ({c.condition.status})")
             facts.append(Fact(f"conditions[{c.index}]", label))
             sources.extend(c.sources)
     episode = record.current_episode
     if episode and episode.diagnosis in check.episode_diagnoses:
         raised.append(f"current episode diagnosed {episode.diagnosis.replace('_', ' ')}")
-        facts.append(Fact("episodes.diagnosis", episode.diagnosis))
+        facts.append(Fact(f"{ctx.episode_path()}.diagnosis", episode.diagnosis))
     for i, lab in enumerate(record.record.labs):
-        if lab.test.casefold() in check.lab_tests and lab.interpretation is not None:
+        if normalise_name(lab.test) in {normalise_name(t) for t in check.lab_tests} and lab.interpretation is not None:
             value = "" if lab.value is None else f"{lab.value:g} {lab.unit or ''}"
             text = " ".join(f"{lab.test} {value} on {lab.date}: {lab.interpretation}".split())
             (cleared if lab.interpretation == "normal" else raised).append(text)

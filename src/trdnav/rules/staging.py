@@ -83,6 +83,8 @@ def thase_rush(ctx: Context) -> Stage:
         judge(ctx, t, model.adequacy_profile, model.min_weeks, model.failure_below_pct) for t in ctx.current_trials()
     ]
     groups: dict[str, str | None] = {}
+    trials_of: dict[str, list[str]] = {}
+    ect_trials: list[str] = []
     sure: set[str] = set()
     maybe: set[str] = set()
     ect_sure = ect_maybe = False
@@ -96,11 +98,14 @@ def thase_rush(ctx: Context) -> Stage:
                 continue
             ect_sure |= j.status == "failed"
             ect_maybe |= j.status in ("failed", "possible")
+            if j.status == "failed":
+                ect_trials.append(t.trial.id)
         elif is_ad_trial(ctx, t):
             key, group = class_key(ctx, t)
             groups[key] = group
             if j.status == "failed":
                 sure.add(key)
+                trials_of.setdefault(key, []).append(t.trial.id)
             if j.status in ("failed", "possible"):
                 maybe.add(key)
         elif j.status != "not_failed":
@@ -114,14 +119,17 @@ def thase_rush(ctx: Context) -> Stage:
     low = _thase_rush_stage(sure, groups, ect_sure)
     high = _thase_rush_stage(maybe, groups, ect_maybe)
     labels = {s.stage: s.label for s in model.stages}
-    if any(groups.get(k) == "tca" for k in sure) and low < 3:
-        notes.append("a failed TCA is counted as a class for stages I-II; stage III needs two other classes first")
-    if any(groups.get(k) == "maoi" for k in sure) and low < 4:
-        notes.append("a failed MAOI is counted as a class; stage IV needs stage III reached without it")
+    unplaced = []
+    for key in sorted(sure):
+        ids = ", ".join(trials_of[key])
+        if groups.get(key) == "tca" and low < 3:
+            unplaced.append(f"failed TCA ({ids}) counted only as a class: stage III needs two other classes first")
+        if groups.get(key) == "maoi" and low < 4:
+            unplaced.append(f"failed MAOI ({ids}) counted only as a class: stage IV needs stage III without it")
     if ect_sure and low < 5:
-        notes.append("a failed bilateral ECT course is recorded; stage V needs stage IV first")
-    if len(notes) > sum(1 for n in notes if n.startswith("t")):
-        notes.append(model.placement_rule)
+        unplaced.append(f"failed bilateral ECT ({', '.join(ect_trials)}) not placed: stage V needs stage IV first")
+    if unplaced:
+        notes.extend([*unplaced, model.placement_rule])
     components = tuple(
         StageComponent(f"stage {s.label}", None, s.description) for s in model.stages if s.stage <= high and s.stage > 0
     )
@@ -130,7 +138,7 @@ def thase_rush(ctx: Context) -> Stage:
         "thase_rush",
         model.name,
         _range_label(labels[low], labels[high]),
-        float(low),
+        float(low) if low == high else None,
         float(low),
         float(high),
         None,
@@ -178,7 +186,7 @@ def mgh_s(ctx: Context) -> Stage:
         "mgh_s",
         model.name,
         label,
-        low,
+        low if low == high else None,
         low,
         high,
         None,
@@ -236,7 +244,9 @@ def msm(ctx: Context) -> Stage:
     months = (end - episode.start).days / DAYS_PER_MONTH
     duration = _duration_points(months, model.duration_months)
     components = [StageComponent("duration", duration.points, f"{months:.1f} months: {duration.label}")]
-    facts = [Fact("episodes", f"{episode.id} from {episode.start}" + (f" to {episode.end}" if episode.end else ""))]
+    facts = [
+        Fact(ctx.episode_path(), f"{episode.id} from {episode.start}" + (f" to {episode.end}" if episode.end else ""))
+    ]
     missing = []
     low = high = float(duration.points)
 
@@ -259,7 +269,7 @@ def msm(ctx: Context) -> Stage:
     if options and episode.severity is not None:
         detail = " or ".join(o.label for o in options)
         components.append(StageComponent("severity", options[0].points if len(options) == 1 else None, detail))
-        facts.append(Fact("episodes.severity", episode.severity))
+        facts.append(Fact(f"{ctx.episode_path()}.severity", episode.severity))
     low += min(o.points for o in options)
     high += max(o.points for o in options)
 
