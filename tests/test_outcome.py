@@ -70,3 +70,24 @@ def test_nothing_recorded_is_unknown_with_what_would_resolve_it():
     result = outcome(Case().episode().trial("sertraline", mg=100))
     assert result.status == "unknown"
     assert "trials[0].clinician_outcome" in result.basis.missing
+
+
+def test_scores_after_a_treatment_is_added_belong_to_the_combination():
+    # vortioxetine runs on; aripiprazole is added at week 10 and the patient then remits:
+    # vortioxetine alone is judged on the score before the addition (regression: example 10)
+    case = Case().episode().trial("vortioxetine", mg=20, weeks=30, start_week=1)
+    case.score("madrs", date(2024, 1, 8), total=36).score("madrs", date(2024, 3, 11), total=34)
+    case.trial("aripiprazole", mg=5, weeks=10, start_week=10, role="augmentation", base_trials=["t1"])
+    case.score("madrs", date(2024, 5, 20), total=8)
+    result = case.assess()
+    assert trial(result, "t1").outcome.status == "non_response"
+    assert trial(result, "t1").outcome.changes[0].endpoint_date == date(2024, 3, 11)
+    assert trial(result, "t2").outcome.status == "remission"
+
+
+def test_the_most_recent_end_point_decides_between_scales():
+    case = Case().episode().trial("sertraline", mg=100, weeks=12, start_week=1)
+    case.score("hamd17", date(2024, 1, 8), total=24).score("hamd17", date(2024, 2, 5), total=22)
+    case.score("qids_sr16", date(2024, 1, 8), total=18).score("qids_sr16", date(2024, 3, 25), total=5)
+    result = outcome(case)
+    assert result.changes[0].scale == "qids_sr16" and result.status == "remission"

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 from datetime import date, timedelta
 from typing import Any
 
@@ -263,7 +262,6 @@ def assert_record_error_only(data: Any) -> None:
         assert exc.problems
         for p in exc.problems:
             assert p.field and p.value and p.expected, p
-            assert "\n" not in p.field
 
 
 @SETTINGS
@@ -348,17 +346,23 @@ def test_unknown_drug_is_always_reported(data: dict[str, Any], name: str) -> Non
 # --- known bugs, as properties --------------------------------------------------------------
 
 
+def _between_bands(scale: Any) -> st.SearchStrategy[tuple[str, float]]:
+    """A total strictly between two bands of the scale's default band set (e.g. PHQ-9 19.5)."""
+    band_set = next(b for b in scale.band_sets if b.id == scale.default_band_set)
+    edges = [band.max for band in band_set.bands[:-1]]
+    fractions = st.floats(0.01, 0.99)
+    return st.tuples(st.just(scale.id), st.builds(lambda e, f: e + f, st.sampled_from(edges), fractions))
+
+
 @pytest.mark.xfail(
     strict=True,
     raises=StopIteration,
     reason="bug: a non-integer scale total between two bands passes normalise and "
     "rules.scales.band_of raises StopIteration",
 )
-@settings(max_examples=50, deadline=None)
-@given(st.sampled_from(SCALES).flatmap(
-    lambda s: st.tuples(st.just(s.id), st.floats(s.total_min, s.total_max).filter(lambda x: not x.is_integer()))))
-def test_fractional_totals_raise_record_error_only(scale_total_pair: tuple[str, float]) -> None:
-    scale, total = scale_total_pair
-    assert not math.isnan(total)
+@settings(max_examples=20, deadline=None)
+@given(st.sampled_from(SCALES).flatmap(_between_bands))
+def test_fractional_totals_raise_record_error_only(scale_and_total: tuple[str, float]) -> None:
+    scale, total = scale_and_total
     assert_record_error_only({"patient": {"id": "p"}, "episodes": [{"id": "e1", "start": "2024-01-01"}],
                               "scales": [{"instrument": scale, "date": "2024-02-01", "total": total}]})

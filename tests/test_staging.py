@@ -87,10 +87,15 @@ def test_mgh_s_points():
 
 
 def test_worked_example_from_the_research_notes():
+    # sertraline 8 weeks; venlafaxine 150 mg for 6 weeks then 225 mg for 4; then aripiprazole
+    # added to venlafaxine for 6 weeks; no response throughout; episode 18 months, severe
     case = Case(as_of=EPISODE_START + timedelta(days=548)).episode(severity="severe", psychotic=False)
-    case.trial("sertraline", mg=150, weeks=8).improves(FAIL)
-    case.trial("venlafaxine", mg=150, weeks=10).dose_step(6, 225).improves(FAIL)
-    case.trial("aripiprazole", mg=5, weeks=6, start_week=15, role="augmentation", base_trials=["t2"])
+    case.trial("sertraline", mg=150, weeks=8, start_week=1).improves(FAIL)
+    case.trial("venlafaxine", mg=150, weeks=16, start_week=9).dose_step(6, 225)
+    case.score("madrs", EPISODE_START + timedelta(weeks=9), total=40)
+    case.score("madrs", EPISODE_START + timedelta(weeks=19), total=40)
+    case.trial("aripiprazole", mg=5, weeks=6, start_week=19, role="augmentation", base_trials=["t2"])
+    case.score("madrs", EPISODE_START + timedelta(weeks=25), total=40)
     result = case.assess()
     assert stage(result, "thase_rush").label == "II"
     assert stage(result, "mgh_s").score == 3.0

@@ -152,6 +152,8 @@ class ScalePoint:
     date: dt.date
     total: float
     band: str
+    # the band under every named band set of the scale (the default one is ``band``)
+    bands: dict[str, str]
     change_pct: float | None
     remission: bool | None
     safety_item: int | None

@@ -207,13 +207,16 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     scale_by_name: dict[str, Any] = {}
     for scale in scales.scales:
         problems.extend(_scale_problems(scale))
-        for name in (scale.id, scale.name, *scale.aliases):
-            scale_by_name[normalise_name(name)] = scale
+        _index_names(scale, (scale.id, scale.name, *scale.aliases), scale_by_name, "scales.yaml", problems)
 
     condition_by_name: dict[str, Any] = {}
     for term in pseudo.conditions:
-        for name in (term.id, term.name, *term.synonyms):
-            condition_by_name[normalise_name(name)] = term
+        _index_names(term, (term.id, term.name, *term.synonyms), condition_by_name, "pseudo_resistance.yaml", problems)
+    categories = {term.category for term in pseudo.conditions}
+    for check in pseudo.checks:
+        for category in check.condition_categories:
+            if category not in categories:
+                problems.append(f"pseudo_resistance.yaml: {check.id}: no condition has category {category!r}")
 
     kb = KnowledgeBase(
         kb_version=sources.kb_version,
@@ -242,6 +245,14 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     return kb
 
 
+def _index_names(item: Any, names: Iterable[str], index: dict[str, Any], where: str, problems: list[str]) -> None:
+    for name in names:
+        key = normalise_name(name)
+        owner = index.setdefault(key, item)
+        if owner is not item:
+            problems.append(f"{where}: name {name!r} maps to both {owner.id} and {item.id}")
+
+
 def _index(items: Iterable[Any], where: str, problems: list[str]) -> dict[str, Any]:
     index: dict[str, Any] = {}
     for item in items:
@@ -260,6 +271,10 @@ def _scale_problems(scale: Any) -> list[str]:
         covered = sorted(i for d in scale.domains for i in d.items)
         if covered != list(range(1, scale.items + 1)):
             problems.append(f"{where}: domains must cover items 1..{scale.items} exactly once")
+    if (scale.loinc_total or scale.loinc_panel) and not scale.loinc_sources:
+        problems.append(f"{where}: LOINC codes need loinc_sources")
+    if scale.safety_item is not None and not scale.safety_item_sources:
+        problems.append(f"{where}: safety_item needs safety_item_sources")
     if scale.default_band_set not in {b.id for b in scale.band_sets}:
         problems.append(f"{where}: default_band_set {scale.default_band_set!r} is not a band set")
     if scale.default_remission and scale.default_remission not in {r.id for r in scale.remission}:

@@ -1,8 +1,9 @@
 """Trial outcome: remission, response, partial response, non-response, intolerance.
 
 Scale scores decide when a baseline and an end-point of the same scale bracket the
-trial (windows are trdnav conventions, named in the KB). Clinician-rated scales are
-preferred over self-report, then the KB's scale order. Without scores, the clinician's
+trial (windows are trdnav conventions, named in the KB); the end-point is taken before
+any later treatment was added on top of the trial. The scale with the most recent
+end-point decides; on the same date clinician-rated before self-report, then KB order. Without scores, the clinician's
 recorded outcome decides, then the recorded reason for stopping. Response is a fall of
 at least 50% from baseline, partial response 25% to under 50% (KB ``outcome``).
 """
@@ -60,6 +61,13 @@ def scale_changes(trial: NTrial, record: Normalised, kb: KnowledgeBase) -> list[
     after = timedelta(days=convention(kb, "baseline_days_after"))
     grace = timedelta(days=convention(kb, "endpoint_days_after_stop"))
     start = trial.trial.start
+    # a trial's own effect is judged until another treatment is added on top of it: after
+    # that, a change in scores belongs to the combination, not to this trial alone
+    added = [
+        o.trial.start for o in record.trials if o.episode_id == trial.episode_id and start < o.trial.start < trial.end
+    ]
+    end = min(added, default=trial.end)
+    grace = grace if end == trial.end else timedelta(0)
     changes = []
     for scale in kb.scales.scales:
         scores = [s for s in record.scores if s.scale.id == scale.id]
@@ -69,8 +77,8 @@ def scale_changes(trial: NTrial, record: Normalised, kb: KnowledgeBase) -> list[
         if baseline is None:
             continue
         # the last score while the trial ran; failing that, the first one just after it stopped
-        during = [s for s in scores if baseline.score.date < s.score.date <= trial.end and s.score.date > start]
-        just_after = [s for s in scores if trial.end < s.score.date <= trial.end + grace]
+        during = [s for s in scores if baseline.score.date < s.score.date <= end and s.score.date > start]
+        just_after = [s for s in scores if end < s.score.date <= end + grace]
         if not (during or just_after):
             continue
         endpoint = during[-1] if during else just_after[0]
@@ -86,8 +94,9 @@ def scale_changes(trial: NTrial, record: Normalised, kb: KnowledgeBase) -> list[
             remission=remitted,
         )
         changes.append((change, baseline, endpoint))
-    # clinician-rated first, then KB order (already the loop order); sort is stable
-    changes.sort(key=lambda c: 0 if kb.scale_by_id[c[0].scale].rater == "clinician" else 1)
+    # the most recent end-point first; on the same date clinician-rated before self-report;
+    # then KB order (the loop order; the sort is stable)
+    changes.sort(key=lambda c: (-c[0].endpoint_date.toordinal(), kb.scale_by_id[c[0].scale].rater != "clinician"))
     return changes
 
 

@@ -56,6 +56,7 @@ def _trajectory(ctx: Context, scale: Scale, scores: list[NScore]) -> ScaleTrajec
                 date=s.score.date,
                 total=s.total,
                 band=band_of(scale, s.total),
+                bands={b.id: band_of(scale, s.total, b.id) for b in scale.band_sets},
                 change_pct=improvement(first, s.total) if s is not scores[0] else None,
                 remission=None if cutoff is None else s.total <= cutoff[0],
                 safety_item=safety,
