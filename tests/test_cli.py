@@ -86,14 +86,9 @@ def test_assess_example_as_text_has_every_section(example: Path) -> None:
     assert "Traceback" not in result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: report/text.py prints '<trial> <treatment>' and '<scale>: <status>' with "
-    "end=' ' and then a second console.print that wraps as if it started at column 0, so "
-    "those lines run past the console width (e.g. 90 columns at COLUMNS=80)",
-)
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_assess_text_fits_80_columns(example: Path) -> None:
+    """Regression: lines printed in two parts (end=' ') once wrapped past the console width."""
     result = invoke("assess", example, "--as-of", EXAMPLE_AS_OF, columns=80)
     assert result.exit_code == 0, result.output
     too_wide = [line for line in result.stdout.splitlines() if cell_len(line) > 80]
@@ -227,32 +222,44 @@ def test_unknown_profile(tmp_path: Path) -> None:
     assert ": profile: got 'nope'" in line and "canmat_range_4w" in line
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: cli._fail prints through a rich Console with soft_wrap=False, so at the "
-    "default 80 columns a long problem wraps onto a second line that does not start "
-    "with 'error:' (the promise is one line per problem)",
-)
 def test_one_error_line_per_problem_at_80_columns(tmp_path: Path) -> None:
+    """Regression: a long problem once wrapped onto a second line without 'error:'."""
     data = base().data
     data["trials"][0]["treatment"] = "sertralin"  # the suggestion makes the line ~150 columns
     assert_bad_input(invoke("assess", write(tmp_path, data), "--as-of", AS_OF, columns=80))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=StopIteration,
-    reason="bug: a non-integer scale total between two bands (PHQ-9 19.5) passes "
-    "normalise but rules.scales.band_of finds no band and raises StopIteration "
-    "(the console script then exits 70 'internal error')",
-)
 def test_fractional_scale_total_is_bad_input_not_a_crash(tmp_path: Path) -> None:
+    """Regression: PHQ-9 19.5 fell between two bands and the scale rule raised StopIteration."""
     data = base().data
     data["scales"].append({"instrument": "phq9", "date": "2024-01-08", "total": 19.5})
-    result = invoke("assess", write(tmp_path, data), "--as-of", AS_OF, columns=500)
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code in (0, EXIT_BAD_INPUT)
+    (line,) = assert_bad_input(invoke("assess", write(tmp_path, data), "--as-of", AS_OF, columns=500))
+    assert ": scales[0].total: got 19.5" in line and "whole number" in line
+
+
+def test_infinite_dose_is_bad_input(tmp_path: Path) -> None:
+    """Regression: a dose of 1e999 (Infinity) was kept as 'sertraline inf mg/day'."""
+    text = json.dumps(base().data).replace('"dose": 150', '"dose": 1e999', 1)
+    path = tmp_path / "inf.json"
+    path.write_text(text, encoding="utf-8")
+    (line,) = assert_bad_input(invoke("assess", path, "--as-of", AS_OF, columns=500))
+    assert ": trials[0].doses[0].dose: got inf" in line and "finite" in line
+
+
+def test_internal_error_is_not_a_traceback(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """main() turns an unexpected exception into exit 70 and two lines, not a traceback."""
+    import trdnav.cli as cli
+
+    def boom(*args: Any, **kwargs: Any) -> None:
+        raise KeyError("boom")
+
+    monkeypatch.setattr(cli, "app", boom)
+    monkeypatch.delenv("TRDNAV_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 70
+    err = capsys.readouterr().err
+    assert err.startswith("internal error: KeyError:") and "Traceback" not in err
 
 
 # --- a dose above the range is kept and warned about -------------------------------------

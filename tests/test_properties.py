@@ -105,8 +105,8 @@ def trials(draw: st.DrawFn, episode_ids: list[str]) -> list[dict[str, Any]]:
     for i in range(n):
         drug = draw(st.sampled_from(DRUGS))
         start = draw(dates())
-        trial: dict[str, Any] = {"id": f"t{i + 1}", "treatment": draw(odd_casing(draw(st.sampled_from(names_of(drug))))),
-                                 "start": start.isoformat()}
+        name = draw(odd_casing(draw(st.sampled_from(names_of(drug)))))
+        trial: dict[str, Any] = {"id": f"t{i + 1}", "treatment": name, "start": start.isoformat()}
         stop = draw(st.none() | dates(start))
         if stop is not None:
             trial["stop"] = stop.isoformat()
@@ -153,7 +153,6 @@ def scores(draw: st.DrawFn) -> list[dict[str, Any]]:
             if form == "both":
                 entry["total"] = scale_total(scale, tuple(items))
         else:
-            # whole numbers only: a fractional total is a known bug (test_record_errors)
             entry["total"] = draw(st.integers(int(scale.total_min), int(scale.total_max)))
         result.append(entry)
     return result
@@ -244,7 +243,7 @@ FIELD_NAMES = ["patient", "id", "episodes", "trials", "scales", "treatment", "st
                "screens", "genotypes", "format_version", "episode", "role", "base_trials"]
 
 json_scalars = (st.none() | st.booleans() | st.integers(-(10**6), 10**6)
-                | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12)
+                | st.floats() | st.text(max_size=12)
                 | st.sampled_from(["2024-01-01", "2024-02-30", "sertraline", "sertralin", "phq9", "e1", "t1"]))
 json_values = st.recursive(
     json_scalars,
@@ -288,10 +287,9 @@ def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     return found
 
 
-# whole numbers or far out of any range: a fractional scale total is a known bug (see below)
 wrong_values = st.one_of(
     st.none(), st.booleans(), st.just([]), st.just({}), st.just({"x": 1}), st.just([1, "a"]),
-    st.sampled_from([-1, -0.5, 0, 10**6, 10**30, -(10**30), 1e300]),
+    st.sampled_from([-1, -0.5, 0, 0.5, 19.5, 10**6, 10**30, -(10**30), 1e300, float("inf"), float("nan")]),
     st.sampled_from(["", "nosuch", "sertralin", "2024-13-45", "2999-01-01", "1900-01-01", "t99", "e99",
                      "mg/week", "augmentation", "0", "-1"]),
     st.text(max_size=10),
@@ -343,7 +341,7 @@ def test_unknown_drug_is_always_reported(data: dict[str, Any], name: str) -> Non
     assert "trials[0].treatment" in {p.field for p in info.value.problems}
 
 
-# --- known bugs, as properties --------------------------------------------------------------
+# --- regressions, as properties --------------------------------------------------------------
 
 
 def _between_bands(scale: Any) -> st.SearchStrategy[tuple[str, float]]:
@@ -354,15 +352,12 @@ def _between_bands(scale: Any) -> st.SearchStrategy[tuple[str, float]]:
     return st.tuples(st.just(scale.id), st.builds(lambda e, f: e + f, st.sampled_from(edges), fractions))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=StopIteration,
-    reason="bug: a non-integer scale total between two bands passes normalise and "
-    "rules.scales.band_of raises StopIteration",
-)
-@settings(max_examples=20, deadline=None)
+@SETTINGS
 @given(st.sampled_from(SCALES).flatmap(_between_bands))
-def test_fractional_totals_raise_record_error_only(scale_and_total: tuple[str, float]) -> None:
+def test_fractional_totals_are_record_errors(scale_and_total: tuple[str, float]) -> None:
+    """Regression: a total between two bands raised StopIteration in rules.scales.band_of."""
     scale, total = scale_and_total
-    assert_record_error_only({"patient": {"id": "p"}, "episodes": [{"id": "e1", "start": "2024-01-01"}],
-                              "scales": [{"instrument": scale, "date": "2024-02-01", "total": total}]})
+    with pytest.raises(RecordError) as info:
+        run({"patient": {"id": "p"}, "episodes": [{"id": "e1", "start": "2024-01-01"}],
+             "scales": [{"instrument": scale, "date": "2024-02-01", "total": total}]})
+    assert [p.field for p in info.value.problems] == ["scales[0].total"]

@@ -76,6 +76,7 @@ class KnowledgeBase:
     class_by_id: Mapping[str, Any]
     scale_by_name: Mapping[str, Any]
     scale_by_id: Mapping[str, Any]
+    convention_by_id: Mapping[str, Any]
     source_by_id: Mapping[str, Any]
     profile_by_id: Mapping[str, Any]
     condition_by_name: Mapping[str, Any]
@@ -233,6 +234,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         class_by_id=class_by_id,
         scale_by_name=scale_by_name,
         scale_by_id=scale_by_id,
+        convention_by_id=_index(adequacy.conventions, "adequacy.yaml conventions", problems),
         source_by_id=source_by_id,
         profile_by_id=profile_by_id,
         condition_by_name=condition_by_name,

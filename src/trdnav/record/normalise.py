@@ -86,6 +86,9 @@ class Normalised:
     medications: tuple[NMedication, ...]
     warnings: tuple[InputWarning, ...]
     current_episode: Episode | None
+    # each scale's scores in date order, for the outcome windows
+    scores_by_scale: dict[str, tuple[NScore, ...]]
+    dates_by_scale: dict[str, list[date]]
 
     def episode_trials(self, episode_id: str | None) -> tuple[NTrial, ...]:
         return tuple(t for t in self.trials if t.episode_id == episode_id)
@@ -150,11 +153,17 @@ def normalise(record: Record, kb: KnowledgeBase, as_of: date) -> Normalised:
                     (),
                 )
             )
+    ordered_scores = tuple(sorted(scores, key=lambda s: (s.score.date, s.index)))
+    by_scale: dict[str, list[NScore]] = {}
+    for s in ordered_scores:
+        by_scale.setdefault(s.scale.id, []).append(s)
     return Normalised(
         record=record,
         as_of=as_of,
         trials=tuple(sorted(trials, key=lambda t: (t.trial.start, t.index))),
-        scores=tuple(sorted(scores, key=lambda s: (s.score.date, s.index))),
+        scores=ordered_scores,
+        scores_by_scale={k: tuple(v) for k, v in by_scale.items()},
+        dates_by_scale={k: [s.score.date for s in v] for k, v in by_scale.items()},
         conditions=conditions,
         medications=medications,
         warnings=tuple(warnings),

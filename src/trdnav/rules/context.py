@@ -12,7 +12,7 @@ from trdnav.assessment import Adequacy, Outcome
 from trdnav.knowledge.loader import KnowledgeBase
 from trdnav.record.normalise import Normalised, NTrial
 from trdnav.rules.adequacy import assess_adequacy
-from trdnav.rules.outcome import assess_outcome
+from trdnav.rules.outcome import Changes, assess_outcome, scale_changes
 from trdnav.rules.timeline import Role, role_of
 
 
@@ -23,6 +23,7 @@ class Context:
     roles: dict[str, Role] = field(default_factory=dict)
     _adequacy: dict[tuple[int, str, float], Adequacy] = field(default_factory=dict)
     _outcome: dict[tuple[int, float], Outcome] = field(default_factory=dict)
+    _changes: dict[int, Changes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.roles = {t.trial.id: role_of(t, self.record) for t in self.record.trials}
@@ -37,7 +38,10 @@ class Context:
     def outcome(self, trial: NTrial, min_weeks: float) -> Outcome:
         key = (trial.index, min_weeks)
         if key not in self._outcome:
-            self._outcome[key] = assess_outcome(trial, self.record, self.kb, min_weeks)
+            if trial.index not in self._changes:
+                self._changes[trial.index] = scale_changes(trial, self.record, self.kb)
+            changes = self._changes[trial.index]
+            self._outcome[key] = assess_outcome(trial, self.record, self.kb, min_weeks, changes)
         return self._outcome[key]
 
     def episode_path(self) -> str:

@@ -10,6 +10,7 @@ at least 50% from baseline, partial response 25% to under 50% (KB ``outcome``).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from datetime import timedelta
 from typing import Literal
 
@@ -26,7 +27,7 @@ RULE_NONE = "outcome.unknown"
 
 
 def convention(kb: KnowledgeBase, convention_id: str) -> float:
-    return next(c.value for c in kb.adequacy.conventions if c.id == convention_id)
+    return kb.convention_by_id[convention_id].value
 
 
 def improvement(baseline: float, endpoint: float) -> float | None:
@@ -70,18 +71,29 @@ def scale_changes(trial: NTrial, record: Normalised, kb: KnowledgeBase) -> list[
     grace = grace if end == trial.end else timedelta(0)
     changes = []
     for scale in kb.scales.scales:
-        scores = [s for s in record.scores if s.scale.id == scale.id]
-        pre = [s for s in scores if start - before <= s.score.date <= start]
-        post = [s for s in scores if start < s.score.date <= start + after]
-        baseline = pre[-1] if pre else (post[0] if post else None)
-        if baseline is None:
+        scores = record.scores_by_scale.get(scale.id, ())
+        if not scores:
             continue
-        # the last score while the trial ran; failing that, the first one just after it stopped
-        during = [s for s in scores if baseline.score.date < s.score.date <= end and s.score.date > start]
-        just_after = [s for s in scores if end < s.score.date <= end + grace]
-        if not (during or just_after):
+        dates = record.dates_by_scale[scale.id]
+        # latest score in [start - before, start], else the first in (start, start + after]
+        k = bisect_right(dates, start)
+        if k and dates[k - 1] >= start - before:
+            baseline = scores[k - 1]
+        elif k < len(dates) and dates[k] <= start + after:
+            baseline = scores[k]
+        else:
             continue
-        endpoint = during[-1] if during else just_after[0]
+        # the last score while the trial ran alone; failing that, the first one just after it stopped
+        last = bisect_right(dates, end) - 1
+        first_after = last + 1
+        if last >= 0 and dates[last] > max(start, baseline.score.date):
+            endpoint = scores[last]
+        elif (
+            first_after < len(dates) and dates[first_after] <= end + grace and dates[first_after] > baseline.score.date
+        ):
+            endpoint = scores[first_after]
+        else:
+            continue
         cutoff = remission_cutoff(scale)
         remitted = None if cutoff is None else endpoint.total <= cutoff[0]
         change = ScaleChange(
@@ -108,9 +120,14 @@ _CLINICIAN_STATUS: dict[str, OutcomeStatus] = {
 }
 
 
-def assess_outcome(trial: NTrial, record: Normalised, kb: KnowledgeBase, min_weeks: float) -> Outcome:
+Changes = list[tuple[ScaleChange, NScore, NScore]]
+
+
+def assess_outcome(
+    trial: NTrial, record: Normalised, kb: KnowledgeBase, min_weeks: float, changes: Changes | None = None
+) -> Outcome:
     path = trial.path
-    changes = scale_changes(trial, record, kb)
+    changes = scale_changes(trial, record, kb) if changes is None else changes
     clinician = trial.trial.clinician_outcome
     stopped_for = trial.trial.reason_stopped
     cut_sources = tuple(kb.adequacy.outcome.sources)
