@@ -90,7 +90,8 @@ def render(assessment: Assessment, console: Console) -> None:
     console.print(table)
     for t in a.trials:
         line = Text(f"{t.trial_id} {t.treatment}", style="bold")
-        line.append(f" adequacy ({t.adequacy.profile}): {'; '.join(t.adequacy.reasons)} {refs(t.adequacy.basis)}")
+        profile = f" ({t.adequacy.profile})" if t.kind == "medication" else ""
+        line.append(f" adequacy{profile}: {'; '.join(t.adequacy.reasons)} {refs(t.adequacy.basis)}")
         console.print(line)
         console.print(f"   outcome: {'; '.join(t.outcome.reasons)} {refs(t.outcome.basis)}")
     if any(t.role_inferred and t.role != "monotherapy" for t in a.trials):
@@ -106,12 +107,21 @@ def render(assessment: Assessment, console: Console) -> None:
             f"{d.name} {refs(d.basis)}", _label(d.verdict), f"{d.failures}/{d.required}", f"{d.summary}. {rule}"
         )
     console.print(table)
+    # one line per trial: how each definition counted it (failures need no reason: the
+    # table gives each definition's threshold)
+    per_trial: dict[str, dict[tuple[str, str], list[str]]] = {}
     for d in a.definitions:
         for item in d.trials:
-            if item.status in ("failed", "unknown"):
-                console.print(
-                    f"  {d.definition_id}: {item.trial_id} {item.treatment} {item.status}: {item.reason}", style="dim"
-                )
+            reason = "" if item.status == "failed" else item.reason
+            per_trial.setdefault(f"{item.trial_id} {item.treatment}", {}).setdefault(
+                (item.status.replace("_", " "), reason), []
+            ).append(d.definition_id)
+    for trial_name, groups in per_trial.items():
+        parts = [
+            f"{status} under {', '.join(ids)}" + (f" ({reason})" if reason else "")
+            for (status, reason), ids in groups.items()
+        ]
+        console.print(f"  {trial_name}: " + "; ".join(parts), style="dim")
 
     console.rule("Staging")
     table = Table(expand=True)
