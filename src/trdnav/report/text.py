@@ -167,8 +167,14 @@ def render(assessment: Assessment, console: Console) -> None:
 
     console.rule("Sources")
     for n, cite in enumerate(a.citations, start=1):
-        parts = [cite.authors, f"({cite.year})" if cite.year else None, cite.title, cite.publication, cite.url]
-        console.print(f"[{n}] " + " ".join(p.rstrip(".") + "." for p in parts if p), style="dim", highlight=False)
+        entry: list[str | None] = [
+            cite.authors,
+            f"({cite.year})" if cite.year else None,
+            cite.title,
+            cite.publication,
+            cite.url,
+        ]
+        console.print(f"[{n}] " + " ".join(p.rstrip(".") + "." for p in entry if p), style="dim", highlight=False)
     console.print(
         "Decision support, not a decision: every verdict above depends on the record's completeness.",
         style="italic dim",

@@ -27,7 +27,8 @@ RULE_NONE = "outcome.unknown"
 
 
 def convention(kb: KnowledgeBase, convention_id: str) -> float:
-    return kb.convention_by_id[convention_id].value
+    value: float = kb.convention_by_id[convention_id].value
+    return value
 
 
 def improvement(baseline: float, endpoint: float) -> float | None:
