@@ -131,17 +131,33 @@ def _stop_before_start(data: dict[str, Any]) -> dict[str, Any]:
 
 # (id, record data, field named in the error, further words the line must contain)
 BAD_RECORDS: list[tuple[str, Any, str, tuple[str, ...]]] = [
-    ("unknown drug", _set(["trials", 0, "treatment"], "sertralin"), "trials[0].treatment",
-     ("'sertralin'", "did you mean 'sertraline'")),
+    (
+        "unknown drug",
+        _set(["trials", 0, "treatment"], "sertralin"),
+        "trials[0].treatment",
+        ("'sertralin'", "did you mean 'sertraline'"),
+    ),
     ("stop before start", _stop_before_start, "trials[0].stop", ("2024-01-01", "on or after start")),
-    ("date after as-of", _set(["trials", 1, "stop"], "2026-03-01"), "trials[1].stop",
-     ("2026-03-01", "assessment date")),
-    ("negative dose", _set(["trials", 0, "doses", 0, "dose"], -50), "trials[0].doses[0].dose",
-     ("-50", "greater than or equal to 0")),
+    (
+        "date after as-of",
+        _set(["trials", 1, "stop"], "2026-03-01"),
+        "trials[1].stop",
+        ("2026-03-01", "assessment date"),
+    ),
+    (
+        "negative dose",
+        _set(["trials", 0, "doses", 0, "dose"], -50),
+        "trials[0].doses[0].dose",
+        ("-50", "greater than or equal to 0"),
+    ),
     ("duplicate trial id", _set(["trials", 1, "id"], "t1"), "trials[1].id", ("'t1'", "not used twice")),
     ("unknown episode id", _set(["trials", 0, "episode"], "e9"), "trials[0].episode", ("'e9'", "e1")),
-    ("unit mismatch", _set(["trials", 0, "doses", 0, "unit"], "mg/week"), "trials[0].doses[0].unit",
-     ("'mg/week'", "mg/day")),
+    (
+        "unit mismatch",
+        _set(["trials", 0, "doses", 0, "unit"], "mg/week"),
+        "trials[0].doses[0].unit",
+        ("'mg/week'", "mg/day"),
+    ),
     ("unknown top-level field", _set(["colour"], "blue"), "colour", ("'blue'", "no such field")),
 ]
 
@@ -163,8 +179,9 @@ SCALE_CASES = [
 
 
 @pytest.mark.parametrize(("score", "field", "words"), [c[1:] for c in SCALE_CASES], ids=[c[0] for c in SCALE_CASES])
-def test_bad_scale_exits_2_naming_the_field(tmp_path: Path, score: dict[str, Any], field: str,
-                                            words: tuple[str, ...]) -> None:
+def test_bad_scale_exits_2_naming_the_field(
+    tmp_path: Path, score: dict[str, Any], field: str, words: tuple[str, ...]
+) -> None:
     data = base().data
     data["scales"].append({"instrument": "phq9", "date": "2024-01-08", **score})
     (line,) = assert_bad_input(invoke("assess", write(tmp_path, data), "--as-of", AS_OF, columns=500))
@@ -274,10 +291,10 @@ def test_dose_above_range_is_a_warning_in_text(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "Warnings" in out
-    warnings_panel = out[out.index("Warnings"):out.index("Current episode")]
+    warnings_panel = out[out.index("Warnings") : out.index("Current episode")]
     assert "sertraline 400 mg/day" in warnings_panel
     assert "trials[0].doses[0].dose" in warnings_panel
-    assert "sertraline 400 mg/day" in out[out.index("Treatment trials"):]  # kept, not dropped
+    assert "sertraline 400 mg/day" in out[out.index("Treatment trials") :]  # kept, not dropped
 
 
 def test_dose_above_range_is_a_warning_in_json(tmp_path: Path) -> None:
@@ -307,7 +324,7 @@ def test_kb_show_finds_a_drug_by_brand_with_its_sources() -> None:
     assert out.startswith("sertraline (sertraline)")
     assert "brands: Zoloft" in out
     assert "usual range: 50-200 mg/day" in out
-    sources = out[out.index("  sources:"):]
+    sources = out[out.index("  sources:") :]
     assert "canmat2023: " in sources
 
 
@@ -387,8 +404,9 @@ def _run_script(*args: Any) -> subprocess.CompletedProcess[str]:
     if not SCRIPT.exists():
         pytest.skip(f"console script not installed at {SCRIPT}")
     env = {"PATH": str(SCRIPT.parent), "COLUMNS": "80", "LANG": "C.UTF-8", "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([str(SCRIPT), *map(str, args)], capture_output=True, text=True, env=env,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [str(SCRIPT), *map(str, args)], capture_output=True, text=True, env=env, timeout=60, check=False
+    )
 
 
 def test_console_script_help() -> None:

@@ -58,8 +58,13 @@ def odd_casing(draw: st.DrawFn, name: str) -> str:
 
 
 def names_of(entry: Any) -> list[str]:
-    return [entry.id, entry.name, *getattr(entry, "brands", ()), *getattr(entry, "synonyms", ()),
-            *getattr(entry, "aliases", ())]
+    return [
+        entry.id,
+        entry.name,
+        *getattr(entry, "brands", ()),
+        *getattr(entry, "synonyms", ()),
+        *getattr(entry, "aliases", ()),
+    ]
 
 
 def some(draw: st.DrawFn, fields: dict[str, st.SearchStrategy[Any]]) -> dict[str, Any]:
@@ -73,13 +78,18 @@ def episodes(draw: st.DrawFn) -> list[dict[str, Any]]:
     for n in range(draw(st.integers(0, 2))):
         start = draw(dates())
         episode = {"id": f"e{n + 1}", "start": start.isoformat()}
-        episode.update(some(draw, {
-            "end": dates(start).map(date.isoformat),
-            "diagnosis": st.sampled_from(["mdd", "bipolar_i", "bipolar_ii", "bipolar_other", "other"]),
-            "psychotic_features": st.none() | st.booleans(),
-            "mixed_features": st.none() | st.booleans(),
-            "severity": st.none() | st.sampled_from(["subsyndromal", "mild", "moderate", "severe"]),
-        }))
+        episode.update(
+            some(
+                draw,
+                {
+                    "end": dates(start).map(date.isoformat),
+                    "diagnosis": st.sampled_from(["mdd", "bipolar_i", "bipolar_ii", "bipolar_other", "other"]),
+                    "psychotic_features": st.none() | st.booleans(),
+                    "mixed_features": st.none() | st.booleans(),
+                    "severity": st.none() | st.sampled_from(["subsyndromal", "mild", "moderate", "severe"]),
+                },
+            )
+        )
         result.append(episode)
     return result
 
@@ -129,8 +139,18 @@ def trials(draw: st.DrawFn, episodes: list[dict[str, Any]]) -> list[dict[str, An
             trial["base_trials"] = draw(st.lists(st.sampled_from(others), min_size=1, max_size=2, unique=True))
         optional: dict[str, st.SearchStrategy[Any]] = {
             "adherence": st.sampled_from(["good", "partial", "poor", "unknown"]),
-            "reason_stopped": st.sampled_from(["non_response", "partial_response", "intolerance", "remission",
-                                               "patient_choice", "cost_or_access", "other", "unknown"]),
+            "reason_stopped": st.sampled_from(
+                [
+                    "non_response",
+                    "partial_response",
+                    "intolerance",
+                    "remission",
+                    "patient_choice",
+                    "cost_or_access",
+                    "other",
+                    "unknown",
+                ]
+            ),
             "clinician_outcome": st.sampled_from(["remission", "response", "partial_response", "non_response"]),
             "clinician_adequate": st.booleans(),
             "side_effects": st.lists(st.sampled_from(["nausea", "akathisia", "insomnia"]), max_size=2),
@@ -148,8 +168,10 @@ def scores(draw: st.DrawFn) -> list[dict[str, Any]]:
     result = []
     for _ in range(draw(st.integers(0, 6))):
         scale = draw(st.sampled_from(SCALES))
-        entry: dict[str, Any] = {"instrument": draw(odd_casing(draw(st.sampled_from(names_of(scale))))),
-                                 "date": draw(dates()).isoformat()}
+        entry: dict[str, Any] = {
+            "instrument": draw(odd_casing(draw(st.sampled_from(names_of(scale))))),
+            "date": draw(dates()).isoformat(),
+        }
         form = draw(st.sampled_from(["items", "total", "both"]))
         if form in ("items", "both"):
             maxima = scale.item_maxima or (scale.item_max,) * scale.items
@@ -171,39 +193,73 @@ MEDICATION_NAMES = sorted({n for d in DRUGS for n in names_of(d)})
 def records(draw: st.DrawFn) -> dict[str, Any]:
     eps = draw(episodes())
     record: dict[str, Any] = {"patient": {"id": draw(st.text(min_size=1, max_size=8))}}
-    record["patient"].update(some(draw, {
-        "birth_date": dates(date(1930, 1, 1)).map(date.isoformat),
-        "sex": st.sampled_from(["female", "male", "other", "unknown"]),
-    }))
+    record["patient"].update(
+        some(
+            draw,
+            {
+                "birth_date": dates(date(1930, 1, 1)).map(date.isoformat),
+                "sex": st.sampled_from(["female", "male", "other", "unknown"]),
+            },
+        )
+    )
     record.update(some(draw, {"format_version": st.just(1)}))
     if eps or draw(st.booleans()):
         record["episodes"] = eps
     record["trials"] = draw(trials(eps))
-    record.update(some(draw, {
-        "scales": scores(),
-        "conditions": st.lists(st.one_of(
-            st.fixed_dictionaries({"name": st.sampled_from(CONDITION_NAMES) | st.text(min_size=1, max_size=10)},
-                                  optional={"status": st.sampled_from(["active", "resolved", "history"])}),
-            st.fixed_dictionaries({"code": st.sampled_from(["F31.4", "F10.2", "E03.9", "I10"])}),
-        ), max_size=2),
-        "medications": st.lists(st.fixed_dictionaries(
-            {"drug": st.sampled_from(MEDICATION_NAMES) | st.text(min_size=1, max_size=10)},
-            optional={"dose": st.floats(0, 1000, allow_nan=False), "unit": st.just("mg")},
-        ), max_size=2),
-        "labs": st.lists(st.fixed_dictionaries(
-            {"test": st.sampled_from(["tsh", "free_t4", "lithium"]), "date": dates().map(date.isoformat)},
-            optional={"value": st.floats(0, 100, allow_nan=False),
-                      "interpretation": st.sampled_from(["normal", "high", "low", "abnormal"])},
-        ), max_size=2),
-        "screens": st.lists(st.fixed_dictionaries({
-            "topic": st.sampled_from(["bipolarity", "substance_use", "thyroid"]),
-            "date": dates().map(date.isoformat),
-            "result": st.sampled_from(["negative", "positive"]),
-        }), max_size=2),
-        "genotypes": st.lists(st.fixed_dictionaries(
-            {"gene": st.sampled_from(["CYP2D6", "CYP2C19"]), "phenotype": st.sampled_from(["poor", "normal"])},
-        ), max_size=1),
-    }))
+    record.update(
+        some(
+            draw,
+            {
+                "scales": scores(),
+                "conditions": st.lists(
+                    st.one_of(
+                        st.fixed_dictionaries(
+                            {"name": st.sampled_from(CONDITION_NAMES) | st.text(min_size=1, max_size=10)},
+                            optional={"status": st.sampled_from(["active", "resolved", "history"])},
+                        ),
+                        st.fixed_dictionaries({"code": st.sampled_from(["F31.4", "F10.2", "E03.9", "I10"])}),
+                    ),
+                    max_size=2,
+                ),
+                "medications": st.lists(
+                    st.fixed_dictionaries(
+                        {"drug": st.sampled_from(MEDICATION_NAMES) | st.text(min_size=1, max_size=10)},
+                        optional={"dose": st.floats(0, 1000, allow_nan=False), "unit": st.just("mg")},
+                    ),
+                    max_size=2,
+                ),
+                "labs": st.lists(
+                    st.fixed_dictionaries(
+                        {"test": st.sampled_from(["tsh", "free_t4", "lithium"]), "date": dates().map(date.isoformat)},
+                        optional={
+                            "value": st.floats(0, 100, allow_nan=False),
+                            "interpretation": st.sampled_from(["normal", "high", "low", "abnormal"]),
+                        },
+                    ),
+                    max_size=2,
+                ),
+                "screens": st.lists(
+                    st.fixed_dictionaries(
+                        {
+                            "topic": st.sampled_from(["bipolarity", "substance_use", "thyroid"]),
+                            "date": dates().map(date.isoformat),
+                            "result": st.sampled_from(["negative", "positive"]),
+                        }
+                    ),
+                    max_size=2,
+                ),
+                "genotypes": st.lists(
+                    st.fixed_dictionaries(
+                        {
+                            "gene": st.sampled_from(["CYP2D6", "CYP2C19"]),
+                            "phenotype": st.sampled_from(["poor", "normal"]),
+                        },
+                    ),
+                    max_size=1,
+                ),
+            },
+        )
+    )
     return record
 
 
@@ -217,9 +273,13 @@ def courses(draw: st.DrawFn) -> dict[str, Any]:
     for drug in draw(st.lists(st.sampled_from(ANTIDEPRESSANTS), min_size=1, max_size=4)):
         r = drug.usual_range
         outcome = draw(st.sampled_from(["non_response", "partial_response", "response", None]))
-        case.trial(draw(odd_casing(drug.name)), mg=draw(st.floats(r.min, r.max)), weeks=draw(st.integers(2, 14)),
-                   adherence=draw(st.sampled_from(["good", "good", "partial", "unknown"])),
-                   **({"clinician_outcome": outcome} if outcome else {}))
+        case.trial(
+            draw(odd_casing(drug.name)),
+            mg=draw(st.floats(r.min, r.max)),
+            weeks=draw(st.integers(2, 14)),
+            adherence=draw(st.sampled_from(["good", "good", "partial", "unknown"])),
+            **({"clinician_outcome": outcome} if outcome else {}),
+        )
         if draw(st.booleans()):
             case.scores(draw(st.integers(20, 45)), draw(st.integers(0, 50)))  # MADRS baseline, end-point
     return case.data
@@ -261,17 +321,46 @@ def test_every_unknown_answer_says_what_is_missing(data: dict[str, Any]) -> None
 
 # --- (b) invalid input ------------------------------------------------------------------------
 
-FIELD_NAMES = ["patient", "id", "episodes", "trials", "scales", "treatment", "start", "stop", "doses",
-               "date", "dose", "items", "total", "instrument", "conditions", "medications", "labs",
-               "screens", "genotypes", "format_version", "episode", "role", "base_trials"]
+FIELD_NAMES = [
+    "patient",
+    "id",
+    "episodes",
+    "trials",
+    "scales",
+    "treatment",
+    "start",
+    "stop",
+    "doses",
+    "date",
+    "dose",
+    "items",
+    "total",
+    "instrument",
+    "conditions",
+    "medications",
+    "labs",
+    "screens",
+    "genotypes",
+    "format_version",
+    "episode",
+    "role",
+    "base_trials",
+]
 
-json_scalars = (st.none() | st.booleans() | st.integers(-(10**6), 10**6)
-                | st.floats() | st.text(max_size=12)
-                | st.sampled_from(["2024-01-01", "2024-02-30", "sertraline", "sertralin", "phq9", "e1", "t1"]))
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**6), 10**6)
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(["2024-01-01", "2024-02-30", "sertraline", "sertralin", "phq9", "e1", "t1"])
+)
 json_values = st.recursive(
     json_scalars,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.sampled_from(FIELD_NAMES) | st.text(max_size=6), inner, max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.sampled_from(FIELD_NAMES) | st.text(max_size=6), inner, max_size=5)
+    ),
     max_leaves=20,
 )
 
@@ -311,10 +400,29 @@ def paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 
 wrong_values = st.one_of(
-    st.none(), st.booleans(), st.just([]), st.just({}), st.just({"x": 1}), st.just([1, "a"]),
+    st.none(),
+    st.booleans(),
+    st.just([]),
+    st.just({}),
+    st.just({"x": 1}),
+    st.just([1, "a"]),
     st.sampled_from([-1, -0.5, 0, 0.5, 19.5, 10**6, 10**30, -(10**30), 1e300, float("inf"), float("nan")]),
-    st.sampled_from(["", "nosuch", "sertralin", "2024-13-45", "2999-01-01", "1900-01-01", "t99", "e99",
-                     "mg/week", "augmentation", "0", "-1"]),
+    st.sampled_from(
+        [
+            "",
+            "nosuch",
+            "sertralin",
+            "2024-13-45",
+            "2999-01-01",
+            "1900-01-01",
+            "t99",
+            "e99",
+            "mg/week",
+            "augmentation",
+            "0",
+            "-1",
+        ]
+    ),
     st.text(max_size=10),
 )
 
@@ -381,6 +489,11 @@ def test_fractional_totals_are_record_errors(scale_and_total: tuple[str, float])
     """Regression: a total between two bands raised StopIteration in rules.scales.band_of."""
     scale, total = scale_and_total
     with pytest.raises(RecordError) as info:
-        run({"patient": {"id": "p"}, "episodes": [{"id": "e1", "start": "2024-01-01"}],
-             "scales": [{"instrument": scale, "date": "2024-02-01", "total": total}]})
+        run(
+            {
+                "patient": {"id": "p"},
+                "episodes": [{"id": "e1", "start": "2024-01-01"}],
+                "scales": [{"instrument": scale, "date": "2024-02-01", "total": total}],
+            }
+        )
     assert [p.field for p in info.value.problems] == ["scales[0].total"]

@@ -35,7 +35,13 @@ def show(value: Any) -> str:
 def field_path(loc: Iterable[Any]) -> str:
     path = ""
     for part in loc:
-        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        if isinstance(part, int):
+            path += f"[{part}]"
+            continue
+        # a record's own (unknown) key is shown quoted when it is not a plain name, so a
+        # key with a newline or spaces cannot break the one-line-per-problem output
+        name = str(part) if str(part).replace("_", "").isalnum() else repr(str(part))
+        path += f".{name}" if path else name
     return path or "record"
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 RECORD_FORMAT_VERSION: Literal[1] = 1
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: JSON true is not the number 1 and 1709251200 is not a date. Records are
+    # validated from JSON text (record.parse), where strict mode still reads ISO dates.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Patient(Strict):
@@ -90,14 +92,15 @@ class Trial(Strict):
     side_effects: tuple[str, ...] = ()
     notes: str | None = None
 
-    @model_validator(mode="after")
-    def _doses_in_order(self) -> Trial:
-        dates = [step.date for step in self.doses]
+    @field_validator("doses")
+    @classmethod
+    def _doses_in_order(cls, doses: tuple[DoseStep, ...]) -> tuple[DoseStep, ...]:
+        dates = [step.date for step in doses]
         if dates != sorted(dates):
-            raise ValueError("doses must be listed in date order")
+            raise ValueError("dose steps listed in date order")
         if len(set(dates)) != len(dates):
-            raise ValueError("two dose steps share a date")
-        return self
+            raise ValueError("dose steps on different dates (two share a date)")
+        return doses
 
 
 class ScaleScore(Strict):

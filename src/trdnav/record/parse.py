@@ -13,12 +13,19 @@ from trdnav.record.models import Record
 
 
 def parse_record(data: Any) -> Record:
+    """Validate a record given as parsed JSON (dicts, lists, strings, numbers)."""
     if not isinstance(data, dict):
         raise RecordError(
             [Problem("record", type(data).__name__, "a JSON object with 'patient', 'episodes', 'trials', ...")]
         )
     try:
-        return Record.model_validate(data)
+        # NaN and Infinity pass through as JSON tokens so the field that holds one is named
+        text = json.dumps(data)
+    except (TypeError, ValueError) as exc:
+        raise RecordError([Problem("record", show(str(exc)), "plain JSON values")]) from None
+    try:
+        # JSON mode: strict models still read ISO dates from strings, and only from strings
+        return Record.model_validate_json(text)
     except ValidationError as exc:
         raise from_validation_error(exc) from None
 
