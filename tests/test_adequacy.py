@@ -88,3 +88,16 @@ def test_brand_and_generic_names_resolve_to_the_same_treatment():
     a = trial(Case().episode().trial("ZOLOFT", mg=100).assess(), "t1")
     b = trial(Case().episode().trial("sertraline", mg=100).assess(), "t1")
     assert a.drug_id == b.drug_id == "sertraline"
+
+
+def test_weeks_at_the_floor_must_be_unbroken():
+    # 50 -> 25 -> 50 -> 25 mg, two weeks each: 4 weeks at 50 mg in all, never 4 in a row
+    case = Case().episode().trial("sertraline", mg=50, weeks=8).dose_step(2, 25).dose_step(4, 50).dose_step(6, 25)
+    result = adequacy(case)
+    assert result.weeks_at_floor == 2 and result.status == "inadequate"
+
+
+def test_running_trial_long_below_the_floor_is_inadequate_so_far():
+    case = Case(as_of=__import__("datetime").date(2024, 6, 1)).episode().trial("sertraline", mg=25, ongoing=True)
+    result = adequacy(case)
+    assert result.status == "inadequate" and "so far, in a trial still running" in result.reasons

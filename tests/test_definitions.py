@@ -114,3 +114,17 @@ def test_no_episode_recorded_is_unknown():
     result = case.assess()
     assert set(verdicts(result).values()) == {"unknown"}
     assert result.definitions[0].basis.rule == "definitions.no_episode"
+
+
+def test_overlapping_episodes_are_bad_input():
+    from datetime import date
+
+    import pytest
+
+    from trdnav.record.errors import RecordError
+
+    case = Case().episode(start=date(2022, 1, 1)).episode(start=date(2024, 1, 1))
+    with pytest.raises(RecordError) as err:
+        case.assess()
+    assert err.value.problems[0].field == "episodes[0].end"
+    assert "before episodes[1]" in err.value.problems[0].expected

@@ -91,3 +91,23 @@ def test_the_most_recent_end_point_decides_between_scales():
     case.score("qids_sr16", date(2024, 1, 8), total=18).score("qids_sr16", date(2024, 3, 25), total=5)
     result = outcome(case)
     assert result.changes[0].scale == "qids_sr16" and result.status == "remission"
+
+
+def test_response_then_worsening_is_not_a_failure_to_respond():
+    # PHQ-9 20 -> 6 -> 4 (remission) and back to 18 months later on the same drug: the trial
+    # worked; the worsening is reported as a possible relapse (review finding)
+    case = Case().episode().trial("sertraline", mg=100, weeks=60, start_week=1)
+    case.score("phq9", date(2024, 1, 8), total=20).score("phq9", date(2024, 3, 4), total=6)
+    case.score("phq9", date(2024, 4, 1), total=4).score("phq9", date(2025, 2, 3), total=18)
+    result = case.assess()
+    out = trial(result, "t1").outcome
+    assert out.status == "remission" and out.improvement_pct == 10.0
+    assert any("possible relapse" in r for r in out.reasons)
+    assert {d.verdict for d in result.definitions} == {"not_trd"}
+
+
+def test_a_transient_partial_dip_does_not_rescue_a_failure():
+    case = Case().episode().trial("sertraline", mg=100, weeks=10, start_week=1)
+    case.score("madrs", date(2024, 1, 8), total=40).score("madrs", date(2024, 2, 5), total=28)
+    case.score("madrs", date(2024, 3, 18), total=38)
+    assert outcome(case).status == "non_response"

@@ -74,15 +74,22 @@ def some(draw: st.DrawFn, fields: dict[str, st.SearchStrategy[Any]]) -> dict[str
 
 @st.composite
 def episodes(draw: st.DrawFn) -> list[dict[str, Any]]:
-    result = []
-    for n in range(draw(st.integers(0, 2))):
-        start = draw(dates())
+    """Zero to two episodes, apart in time: an earlier episode ends before the next starts."""
+    result: list[dict[str, Any]] = []
+    count = draw(st.integers(0, 2))
+    low = WINDOW_START
+    for n in range(count):
+        start = draw(dates(low, AS_OF - timedelta(days=2 * (count - n))))
         episode = {"id": f"e{n + 1}", "start": start.isoformat()}
+        if n < count - 1:
+            end = draw(dates(start, AS_OF - timedelta(days=2 * (count - n) - 1)))
+            episode["end"] = end.isoformat()
+            low = end + timedelta(days=1)
         episode.update(
             some(
                 draw,
                 {
-                    "end": dates(start).map(date.isoformat),
+                    "end": dates(start).map(date.isoformat) if n == count - 1 else st.just(episode["end"]),
                     "diagnosis": st.sampled_from(["mdd", "bipolar_i", "bipolar_ii", "bipolar_other", "other"]),
                     "psychotic_features": st.none() | st.booleans(),
                     "mixed_features": st.none() | st.booleans(),

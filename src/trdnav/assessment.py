@@ -56,6 +56,10 @@ class ScaleChange:
     endpoint_date: dt.date
     improvement_pct: float | None
     remission: bool | None
+    # an earlier score in the window that reached response or remission when the end-point
+    # no longer does (response, then worsening): the trial did not fail to respond
+    peak: float | None = None
+    peak_date: dt.date | None = None
 
 
 OutcomeStatus = Literal[

@@ -10,6 +10,7 @@ warning, never dropped.
 from __future__ import annotations
 
 import difflib
+import itertools
 from dataclasses import dataclass
 from datetime import date
 
@@ -116,6 +117,7 @@ def normalise(record: Record, kb: KnowledgeBase, as_of: date) -> Normalised:
             _not_future(f"{where}.end", episode.end, as_of, problems)
             if episode.end < episode.start:
                 problems.append(Problem(f"{where}.end", str(episode.end), f"a date on or after start {episode.start}"))
+    _check_episode_overlap(record.episodes, problems)
 
     trial_ids = {t.id for t in record.trials}
     trials = []
@@ -183,6 +185,22 @@ def _check_ids(record: Record, problems: list[Problem]) -> None:
 def _not_future(field: str, value: date, as_of: date, problems: list[Problem]) -> None:
     if value > as_of:
         problems.append(Problem(field, str(value), f"a date on or before the assessment date {as_of}"))
+
+
+def _check_episode_overlap(episodes: tuple[Episode, ...], problems: list[Problem]) -> None:
+    """Episodes are separate in time: an episode still open, or ending after the next one
+    starts, would make 'the current episode' (and which trials belong to it) ambiguous."""
+    ordered = sorted(enumerate(episodes), key=lambda pair: (pair[1].start, pair[0]))
+    for (i, earlier), (j, later) in itertools.pairwise(ordered):
+        if earlier.end is None or earlier.end >= later.start:
+            ended = "has no end" if earlier.end is None else f"ends {earlier.end}"
+            problems.append(
+                Problem(
+                    f"episodes[{i}].end",
+                    "nothing" if earlier.end is None else str(earlier.end),
+                    f"an end before episodes[{j}] ({later.id}) starts on {later.start}: episode {earlier.id} {ended}",
+                )
+            )
 
 
 def _current_episode(episodes: tuple[Episode, ...]) -> Episode | None:

@@ -1,7 +1,8 @@
 """Trial adequacy: dose at or above the profile's floor for long enough, and taken.
 
 Backed by the adequacy profiles in ``knowledge/data/adequacy.yaml`` (CANMAT 2023 dose
-ranges; ATHF 4 weeks; MGH-S/ATRQ 6 weeks). Courses counted in sessions use the KB's
+ranges; 4 weeks after Sforzini 2022 and Rybak 2021, 6 weeks after MGH-S). The weeks must
+be unbroken at or above the floor. Courses counted in sessions use the KB's
 course minimums; where the KB has none (ECT, psychotherapy), the clinician's recorded
 judgement decides, and without it the answer is "unknown".
 """
@@ -82,11 +83,13 @@ def _medication(trial: NTrial, profile: AdequacyProfile, min_weeks: float) -> Ad
     facts.append(Fact(f"{path}.adherence", trial.trial.adherence))
     weeks = round(weeks_at_or_above(trial, floor_value), 1)
     unit = drug.dose_unit
-    reasons = [f"{weeks:g} weeks at or above {floor_value:g} {unit} (needs {min_weeks:g})"]
+    reasons = [f"{weeks:g} weeks at or above {floor_value:g} {unit} without a break (needs {min_weeks:g})"]
+    if trial.ongoing and weeks < min_weeks <= trial.weeks:
+        reasons.append("so far, in a trial still running")
     bad, caveats = _adherence(trial)
     missing = tuple(f"{path}.adherence" for _ in caveats)
     if weeks < min_weeks:
-        if trial.ongoing and not bad:
+        if trial.ongoing and not bad and trial.weeks < min_weeks:
             status: AdequacyStatus = "unknown"
             reasons.append("trial still running: not yet long enough to judge")
         else:

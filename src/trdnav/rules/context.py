@@ -7,13 +7,15 @@ under their own profile; the answers are computed once per (trial, profile, week
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from trdnav.assessment import Adequacy, Outcome
 from trdnav.knowledge.loader import KnowledgeBase
+from trdnav.record.models import Episode
 from trdnav.record.normalise import Normalised, NTrial
 from trdnav.rules.adequacy import assess_adequacy
 from trdnav.rules.outcome import Changes, assess_outcome, scale_changes
-from trdnav.rules.timeline import Role, role_of
+from trdnav.rules.timeline import Role, role_of, therapeutic
 
 
 @dataclass
@@ -21,12 +23,14 @@ class Context:
     record: Normalised
     kb: KnowledgeBase
     roles: dict[str, Role] = field(default_factory=dict)
+    _episodes: dict[str, Episode] = field(default_factory=dict)
     _adequacy: dict[tuple[int, str, float], Adequacy] = field(default_factory=dict)
     _outcome: dict[tuple[int, float], Outcome] = field(default_factory=dict)
     _changes: dict[int, Changes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.roles = {t.trial.id: role_of(t, self.record) for t in self.record.trials}
+        self._episodes = {e.id: e for e in self.record.record.episodes}
 
     def adequacy(self, trial: NTrial, profile_id: str, min_weeks: float) -> Adequacy:
         key = (trial.index, profile_id, min_weeks)
@@ -39,7 +43,7 @@ class Context:
         key = (trial.index, min_weeks)
         if key not in self._outcome:
             if trial.index not in self._changes:
-                self._changes[trial.index] = scale_changes(trial, self.record, self.kb)
+                self._changes[trial.index] = scale_changes(trial, self.record, self.kb, self.window_end(trial))
             changes = self._changes[trial.index]
             self._outcome[key] = assess_outcome(trial, self.record, self.kb, min_weeks, changes)
         return self._outcome[key]
@@ -53,6 +57,43 @@ class Context:
     def current_trials(self) -> tuple[NTrial, ...]:
         episode = self.record.current_episode
         return self.record.episode_trials(episode.id) if episode else ()
+
+    def window_end(self, trial: NTrial) -> date | None:
+        """Where a trial's own outcome window closes early: when a treatment is added on top
+        of it (an augmentation or combination at a therapeutic dose that names it as base,
+        or a neuromodulation course), or when its episode ends. Psychotherapy alongside
+        medication is common and long, so it does not close the window."""
+        start, end = trial.trial.start, trial.end
+        cuts = [
+            other.trial.start
+            for other in self.record.trials
+            if other.episode_id == trial.episode_id
+            and start < other.trial.start < end
+            and (
+                other.drug.kind == "neuromodulation"
+                or (trial.trial.id in self.roles[other.trial.id].base_trials and therapeutic(other))
+            )
+        ]
+        episode = self._episodes.get(trial.episode_id or "")
+        if episode is not None and episode.end is not None:
+            cuts.append(episode.end)
+        return min(cuts, default=None)
+
+    def unit_of(self, trial: NTrial, *, by_drug: bool = True) -> str:
+        """The treatment a trial belongs to, for counting failures: its drug (or the trial
+        itself), except that trials started together on the same day as one combination
+        form one treatment (two antidepressants started at once are one failed strategy)."""
+        own = trial.drug.id if by_drug else trial.trial.id
+        partners = {own}
+        for other in self.record.trials:
+            if other.index == trial.index or other.trial.start != trial.trial.start:
+                continue
+            linked = trial.trial.id in self.roles[other.trial.id].base_trials or (
+                other.trial.id in self.roles[trial.trial.id].base_trials
+            )
+            if linked:
+                partners.add(other.drug.id if by_drug else other.trial.id)
+        return "+".join(sorted(partners))
 
     def augmented(self, trial: NTrial) -> bool:
         """Another trial was added to this one (augmentation or combination)."""

@@ -13,6 +13,7 @@ from trdnav.knowledge.schema import TrdDefinition
 from trdnav.record.normalise import NTrial
 from trdnav.rules.context import Context
 from trdnav.rules.outcome import failed_under
+from trdnav.rules.timeline import antidepressant_trial
 
 RULE = "definitions.count_failures"
 RULE_EXCLUDED_DIAGNOSIS = "definitions.diagnosis_excluded"
@@ -26,11 +27,11 @@ def admitted(trial: NTrial, role: str, definition: TrdDefinition) -> str | None:
         return None if definition.count_neuromodulation else "neuromodulation is not counted by this definition"
     if kind == "psychotherapy":
         return None if definition.count_psychotherapy else "psychotherapy is not counted by this definition"
+    if antidepressant_trial(trial, role):
+        return None
     if role == "augmentation":
         return None if definition.count_augmentation else "augmentation is not counted by this definition"
-    if not trial.drug.antidepressant:
-        return f"{trial.drug.name} is not an antidepressant"
-    return None
+    return f"{trial.drug.name} is not an antidepressant"
 
 
 def judge_trial(ctx: Context, trial: NTrial, definition: TrdDefinition) -> CountedTrial:
@@ -106,7 +107,7 @@ def evaluate(ctx: Context, definition: TrdDefinition) -> DefinitionVerdict:
     unknown_drugs: set[str] = set()
     by_id = {t.trial.id: t for t in ctx.current_trials()}
     for item in judged:
-        key = by_id[item.trial_id].drug.id if definition.distinct_treatments else item.trial_id
+        key = ctx.unit_of(by_id[item.trial_id], by_drug=definition.distinct_treatments)
         if item.status == "failed":
             failed_drugs.add(key)
         elif item.status == "unknown":

@@ -11,7 +11,7 @@ at least 50% from baseline, partial response 25% to under 50% (KB ``outcome``).
 from __future__ import annotations
 
 from bisect import bisect_right
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Literal
 
 from trdnav.assessment import Basis, Fact, Outcome, OutcomeStatus, ScaleChange
@@ -58,17 +58,16 @@ def classify(pct: float | None, remitted: bool | None, kb: KnowledgeBase) -> Cha
     return "non_response"
 
 
-def scale_changes(trial: NTrial, record: Normalised, kb: KnowledgeBase) -> list[tuple[ScaleChange, NScore, NScore]]:
+def scale_changes(
+    trial: NTrial, record: Normalised, kb: KnowledgeBase, window_end: date | None = None
+) -> list[tuple[ScaleChange, NScore, NScore]]:
+    """Baseline and end-point pairs per scale. ``window_end`` closes the window early (a
+    treatment added on top, the episode's end: see Context.window_end); no grace then."""
     before = timedelta(days=convention(kb, "baseline_days_before"))
     after = timedelta(days=convention(kb, "baseline_days_after"))
     grace = timedelta(days=convention(kb, "endpoint_days_after_stop"))
     start = trial.trial.start
-    # a trial's own effect is judged until another treatment is added on top of it: after
-    # that, a change in scores belongs to the combination, not to this trial alone
-    added = [
-        o.trial.start for o in record.trials if o.episode_id == trial.episode_id and start < o.trial.start < trial.end
-    ]
-    end = min(added, default=trial.end)
+    end = trial.end if window_end is None else min(window_end, trial.end)
     grace = grace if end == trial.end else timedelta(0)
     changes = []
     for scale in kb.scales.scales:
@@ -97,6 +96,7 @@ def scale_changes(trial: NTrial, record: Normalised, kb: KnowledgeBase) -> list[
             continue
         cutoff = remission_cutoff(scale)
         remitted = None if cutoff is None else endpoint.total <= cutoff[0]
+        peak = _peak(scores[scores.index(baseline) + 1 : scores.index(endpoint)], baseline.total, cutoff, kb)
         change = ScaleChange(
             scale=scale.id,
             baseline=baseline.total,
@@ -105,12 +105,26 @@ def scale_changes(trial: NTrial, record: Normalised, kb: KnowledgeBase) -> list[
             endpoint_date=endpoint.score.date,
             improvement_pct=improvement(baseline.total, endpoint.total),
             remission=remitted,
+            peak=None if peak is None else peak.total,
+            peak_date=None if peak is None else peak.score.date,
         )
         changes.append((change, baseline, endpoint))
     # the most recent end-point first; on the same date clinician-rated before self-report;
     # then KB order (the loop order; the sort is stable)
     changes.sort(key=lambda c: (-c[0].endpoint_date.toordinal(), kb.scale_by_id[c[0].scale].rater != "clinician"))
     return changes
+
+
+def _peak(
+    between: tuple[NScore, ...], baseline: float, cutoff: tuple[float, tuple[str, ...]] | None, kb: KnowledgeBase
+) -> NScore | None:
+    """The lowest score before the end-point, when it reached response or remission."""
+    if not between:
+        return None
+    best = min(between, key=lambda s: (s.total, s.score.date))
+    pct = improvement(baseline, best.total)
+    remitted = cutoff is not None and best.total <= cutoff[0]
+    return best if classify(pct, remitted, kb) in ("response", "remission") else None
 
 
 _CLINICIAN_STATUS: dict[str, OutcomeStatus] = {
@@ -155,6 +169,12 @@ def assess_outcome(
         cutoff = remission_cutoff(scale)
         if cutoff is not None:
             sources.extend(cutoff[1])
+        if change.peak is not None and change.peak_date is not None and status not in ("response", "remission"):
+            peak_pct = improvement(change.baseline, change.peak)
+            status = classify(peak_pct, cutoff is not None and change.peak <= cutoff[0], kb)
+            reasons.append(
+                f"reached {change.peak:g} on {change.peak_date} ({status}), then worsened: responded, possible relapse"
+            )
         if trial.ongoing and trial.weeks < min_weeks and status in ("non_response", "partial_response"):
             reasons.append(f"only {trial.weeks:.1f} weeks so far: too early to call non-response")
             status = "too_early"

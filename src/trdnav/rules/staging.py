@@ -16,7 +16,7 @@ from trdnav.knowledge.schema import Points, Threshold
 from trdnav.record.normalise import NTrial
 from trdnav.rules.context import Context
 from trdnav.rules.outcome import failed_under
-from trdnav.rules.timeline import optimised
+from trdnav.rules.timeline import antidepressant_trial, optimised
 
 RULE_THASE_RUSH = "staging.thase_rush"
 RULE_MGH_S = "staging.mgh_s"
@@ -46,8 +46,7 @@ def is_ect(trial: NTrial) -> bool:
 
 
 def is_ad_trial(ctx: Context, trial: NTrial) -> bool:
-    role = ctx.roles[trial.trial.id].role
-    return trial.drug.kind == "medication" and trial.drug.antidepressant and role != "augmentation"
+    return antidepressant_trial(trial, ctx.roles[trial.trial.id].role)
 
 
 def class_key(ctx: Context, trial: NTrial) -> tuple[str, str | None]:

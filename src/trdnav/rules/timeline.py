@@ -35,8 +35,13 @@ def dose_segments(trial: NTrial) -> list[tuple[date, date, float]]:
 
 
 def weeks_at_or_above(trial: NTrial, floor: float) -> float:
-    days = sum((until - start).days for start, until, dose in dose_segments(trial) if dose >= floor)
-    return days / 7
+    """The longest unbroken run at or above the floor: 50 -> 25 -> 50 mg is two short runs,
+    not one adequate stretch."""
+    longest = run = 0
+    for start, until, dose in dose_segments(trial):
+        run = run + (until - start).days if dose >= floor else 0
+        longest = max(longest, run)
+    return longest / 7
 
 
 def max_dose(trial: NTrial) -> float | None:
@@ -49,8 +54,35 @@ def optimised(trial: NTrial) -> bool:
     return bool(doses) and max(doses) > doses[0]
 
 
-def overlaps(earlier: NTrial, later: NTrial) -> bool:
-    return earlier.trial.start <= later.trial.start < earlier.end and earlier.index != later.index
+def started_before(earlier: NTrial, later: NTrial) -> bool:
+    """Earlier start, or the same day and listed first in the record."""
+    return (earlier.trial.start, earlier.index) < (later.trial.start, later.index)
+
+
+def running_at_start_of(earlier: NTrial, later: NTrial) -> bool:
+    return started_before(earlier, later) and later.trial.start < earlier.end
+
+
+def therapeutic(trial: NTrial) -> bool:
+    """Reached the low end of its usual range (or no range or dose to say otherwise).
+
+    A drug given below it (trazodone 50 mg for sleep) is not treated as an added
+    antidepressant strategy when roles are inferred or outcome windows are cut.
+    """
+    drug = trial.drug
+    top = max_dose(trial)
+    return drug.kind != "medication" or top is None or drug.usual_range is None or top >= drug.usual_range.min
+
+
+def antidepressant_trial(trial: NTrial, role: str) -> bool:
+    """Counts as a trial of an antidepressant: an antidepressant given alone or combined
+    with another (an antidepressant recorded as an 'augmentation' that the KB says is also
+    used in combination, e.g. bupropion, still counts); an agent used as an adjunct only
+    (quetiapine or esketamine added to an antidepressant) does not."""
+    drug = trial.drug
+    if drug.kind != "medication" or not drug.antidepressant:
+        return False
+    return role != "augmentation" or "combination" in drug.roles
 
 
 def role_of(trial: NTrial, record: Normalised) -> Role:
@@ -62,12 +94,14 @@ def role_of(trial: NTrial, record: Normalised) -> Role:
     running = tuple(
         other.trial.id
         for other in record.trials
-        if other.drug.antidepressant
-        and other.drug.kind == "medication"
+        if other.drug.kind == "medication"
+        and other.drug.antidepressant
         and other.episode_id == trial.episode_id
-        and overlaps(other, trial)
-        and other.trial.start < trial.trial.start
+        and running_at_start_of(other, trial)
+        and therapeutic(other)
     )
     if not running:
         return Role("monotherapy", True, ())
-    return Role("combination" if trial.drug.antidepressant else "augmentation", True, running)
+    roles = trial.drug.roles
+    as_combination = trial.drug.antidepressant and ("combination" in roles or "augmentation" not in roles)
+    return Role("combination" if as_combination else "augmentation", True, running)
