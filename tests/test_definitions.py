@@ -128,3 +128,41 @@ def test_overlapping_episodes_are_bad_input():
         case.assess()
     assert err.value.problems[0].field == "episodes[0].end"
     assert "before episodes[1]" in err.value.problems[0].expected
+
+
+def test_adjunct_only_agents_added_to_an_antidepressant_are_augmentation():
+    # escitalopram fails; quetiapine XR then esketamine are added to it (review finding):
+    # one failed antidepressant, two augmentations, so not TRD
+    case = Case().episode().trial("escitalopram", mg=20, weeks=20, start_week=1).scores(40, 38)
+    case.trial("quetiapine", mg=150, weeks=6, start_week=9).improves(0)
+    case.trial("esketamine", mg=56, weeks=4, start_week=16).improves(0)
+    result = case.assess()
+    roles = {t.trial_id: t.role for t in result.trials}
+    assert roles == {"t1": "monotherapy", "t2": "augmentation", "t3": "augmentation"}
+    assert set(verdicts(result).values()) == {"not_trd"}
+
+
+def test_two_antidepressants_started_the_same_day_are_one_treatment():
+    case = Case().episode().trial("sertraline", mg=150, weeks=8, start_week=1).improves(0)
+    case.trial("mirtazapine", mg=30, weeks=8, start_week=1)
+    result = case.assess()
+    assert next(t for t in result.trials if t.trial_id == "t2").role == "combination"
+    assert verdicts(result)["rybak2021"] == "not_trd"
+    assert result.definitions[2].failures == 1
+
+
+def test_an_antidepressant_recorded_as_augmentation_still_counts():
+    case = Case().episode().trial("sertraline", mg=150, weeks=20, start_week=1).scores(40, 38)
+    case.trial("bupropion", mg=300, weeks=8, start_week=10, role="augmentation", base_trials=["t1"]).improves(0)
+    assert verdicts(case.assess())["rybak2021"] == "trd"
+
+
+def test_a_sub_therapeutic_add_on_neither_counts_nor_hides_the_base_outcome():
+    # trazodone 50 mg for sleep added in week 2 of a sertraline trial
+    case = Case().episode().trial("sertraline", mg=150, weeks=13, start_week=1).improves(0)
+    case.trial("trazodone", mg=50, weeks=11, start_week=3)
+    case.trial("escitalopram", mg=20, weeks=8, start_week=15).improves(0)
+    result = case.assess()
+    assert {t.trial_id: t.outcome.status for t in result.trials}["t1"] == "non_response"
+    assert {t.trial_id: t.role for t in result.trials}["t3"] == "monotherapy"
+    assert verdicts(result)["rybak2021"] == "trd"

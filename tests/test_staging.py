@@ -196,3 +196,28 @@ def test_msm_missing_severity_gives_a_range_and_says_what_is_missing():
     result = stage(case.assess(), "msm")
     assert (result.score_min, result.score_max) == (3, 7)
     assert result.score is None and "episode severity (clinician-rated)" in result.basis.missing
+
+
+def test_ect_without_a_recorded_placement_gives_a_range_up_to_stage_v():
+    label = thase_rush(("sertraline", 150), ("venlafaxine", 225), ("nortriptyline", 100), ("phenelzine", 60), ect="")
+    assert label == "IV"  # no ECT course at all
+    case = Case().episode()
+    for drug, mg in (("sertraline", 150), ("venlafaxine", 225), ("nortriptyline", 100), ("phenelzine", 60)):
+        failed(case, drug, mg)
+    case.trial("ECT", weeks=4, sessions=10, clinician_adequate=True).improves(FAIL)
+    result = stage(case.assess(), "thase_rush")
+    assert result.label == "IV to V" and any("placement not recorded" in n for n in result.notes)
+
+
+def test_staging_does_not_apply_to_bipolar_depression():
+    case = failed(failed(Case().episode(diagnosis="bipolar_ii"), "sertraline", 150), "venlafaxine", 225)
+    result = case.assess()
+    assert {s.label for s in result.stages} == {"not applicable"}
+    assert {s.basis.rule for s in result.stages} == {"staging.out_of_scope"}
+
+
+def test_two_antidepressants_started_together_are_one_mgh_s_trial():
+    case = Case().episode().trial("sertraline", mg=150, weeks=8, start_week=1).improves(FAIL)
+    case.trial("mirtazapine", mg=30, weeks=8, start_week=1)
+    result = stage(case.assess(), "mgh_s")
+    assert result.score == 1.5  # one failed trial, combined

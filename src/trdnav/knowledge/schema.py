@@ -255,12 +255,27 @@ class StageStep(Strict):
     description: str
 
 
-class ThaseRush(Cited):
+class StagingModel(Cited):
+    """What every staging model shares: how it judges a failed trial and where it applies."""
+
     name: str
     adequacy_profile: str
     min_weeks: float
     failure_below_pct: float
+    # episode diagnoses (record vocabulary) outside the model's scope (unipolar depression)
+    excluded_diagnoses: tuple[str, ...] = ()
+    # drug class id of an ECT course
+    ect_class: str
+
+
+class ThaseRush(StagingModel):
     stages: tuple[StageStep, ...]
+    # Thase-Rush groups (classes.yaml `thase_rush`) that count as one class each; a class
+    # in any other group counts as its own class
+    pooled_groups: tuple[str, ...]
+    tca_group: str
+    maoi_group: str
+    ect_placement: str
     placement_rule: str
 
 
@@ -271,11 +286,7 @@ class Threshold(Cited):
     min_score: float
 
 
-class MghS(Cited):
-    name: str
-    adequacy_profile: str
-    min_weeks: float
-    failure_below_pct: float
+class MghS(StagingModel):
     points_failed_trial: float
     points_optimised: float
     points_augmented: float
@@ -290,13 +301,17 @@ class Points(Strict):
     max: float | None = None
 
 
-class Msm(Cited):
-    name: str
-    adequacy_profile: str
-    min_weeks: float
-    failure_below_pct: float
+class SeverityPoints(Strict):
+    label: str
+    points: int
+    severity: str
+    psychotic: bool | None = None
+
+
+class Msm(StagingModel):
+    # rows in order; the first whose max (inclusive) is not exceeded applies
     duration_months: tuple[Points, ...]
-    severity: tuple[Points, ...]
+    severity: tuple[SeverityPoints, ...]
     failures: tuple[Points, ...]
     augmentation_points: int
     ect_points: int

@@ -25,6 +25,7 @@ RULES: tuple[str, ...] = (
     staging.RULE_THASE_RUSH,
     staging.RULE_MGH_S,
     staging.RULE_MSM,
+    staging.RULE_OUT_OF_SCOPE,
     scales.RULE,
     scales.RULE_SAFETY_ITEM,
     pseudo.RULE_RECORD,
