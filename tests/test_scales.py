@@ -141,3 +141,10 @@ def test_scores_outside_the_current_episode_are_not_in_its_trajectory():
     traj = case.assess().scales[0]
     assert [p.total for p in traj.points] == [10]
     assert traj.status == "single_score"
+
+
+def test_totals_only_leave_the_safety_item_unknown_and_say_so():
+    case = Case().episode().score("phq9", date(2024, 2, 1), total=18)
+    traj = case.assess().scales[0]
+    assert "item 9 (thoughts of death or self-harm) unknown" in traj.summary
+    assert traj.basis.missing == ("scales[0].items (item 9)",)

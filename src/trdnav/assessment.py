@@ -93,6 +93,7 @@ class TrialFinding:
     antidepressant: bool
     role: Literal["monotherapy", "augmentation", "combination"]
     role_inferred: bool
+    role_basis: Basis
     base_trials: tuple[str, ...]
     episode_id: str | None
     current_episode: bool
@@ -204,6 +205,8 @@ class Citation:
     year: int | None
     publication: str | None
     url: str | None
+    # how the source was read, where that limits it (e.g. a table read from transcriptions)
+    verification: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,22 +79,15 @@ def assess(record: Record, kb: KnowledgeBase, *, as_of: date, profile: str | Non
 
 def _trial_finding(ctx: Context, t: NTrial, profile_id: str, min_weeks: float, current_id: str | None) -> TrialFinding:
     role = ctx.roles[t.trial.id]
-    outcome = ctx.outcome(t, min_weeks)
-    if role.inferred and role.role != "monotherapy":
-        # the inference is part of the evidence for whatever the trial is used for
-        outcome = type(outcome)(
-            outcome.status,
-            outcome.decided_by,
-            outcome.improvement_pct,
-            outcome.changes,
-            outcome.reasons,
-            Basis(
-                outcome.basis.rule,
-                (*outcome.basis.facts, Fact(t.path, f"{role.role} of {', '.join(role.base_trials)} ({RULE_ROLE})")),
-                (*outcome.basis.sources, "trdnav-conventions role inferred from overlapping trials"),
-                outcome.basis.missing,
-            ),
+    if role.inferred:
+        running = f"started while {', '.join(role.base_trials)} ran" if role.base_trials else "nothing else running"
+        role_basis = Basis(
+            RULE_ROLE,
+            (Fact(f"{t.path}.start", f"{t.trial.start}: {running}"),),
+            ("trdnav-conventions role inferred from overlapping trials",),
         )
+    else:
+        role_basis = Basis(RULE_ROLE, (Fact(f"{t.path}.role", role.role),))
     return TrialFinding(
         trial_id=t.trial.id,
         treatment=t.drug.name,
@@ -102,8 +95,9 @@ def _trial_finding(ctx: Context, t: NTrial, profile_id: str, min_weeks: float, c
         kind=t.drug.kind,
         classes=t.drug.classes,
         antidepressant=t.drug.antidepressant,
-        role=role.role,  # type: ignore[arg-type]
+        role=role.role,
         role_inferred=role.inferred,
+        role_basis=role_basis,
         base_trials=role.base_trials,
         episode_id=t.episode_id,
         current_episode=t.episode_id is not None and t.episode_id == current_id,
@@ -114,7 +108,7 @@ def _trial_finding(ctx: Context, t: NTrial, profile_id: str, min_weeks: float, c
         dose_unit=t.drug.dose_unit,
         optimised=optimised(t),
         adequacy=ctx.adequacy(t, profile_id, min_weeks),
-        outcome=outcome,
+        outcome=ctx.outcome(t, min_weeks),
     )
 
 
@@ -143,4 +137,4 @@ def _episode_summary(ctx: Context, as_of: date) -> EpisodeSummary | None:
 
 def _citation(kb: KnowledgeBase, sid: str) -> Citation:
     s = kb.source_by_id[sid]
-    return Citation(s.id, s.kind, s.title, s.authors, s.year, s.publication, s.url)
+    return Citation(s.id, s.kind, s.title, s.authors, s.year, s.publication, s.url, s.verification)

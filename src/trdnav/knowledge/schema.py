@@ -62,6 +62,8 @@ class Source(Strict):
     url: str | None = None
     doi: str | None = None
     note: str | None = None
+    # set when trdnav read the source only partly or indirectly: shown with every citation
+    verification: str | None = None
 
 
 class SourcesFile(FileHeader):

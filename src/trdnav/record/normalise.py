@@ -303,7 +303,7 @@ def _dose_warnings(field: str, dose: float, drug: Drug) -> list[InputWarning]:
                     RULE_DOSE_ABOVE_RANGE,
                     f"{field}.dose",
                     f"{drug.name} {dose:g} {drug.dose_unit} is above {name} ({ceiling:g} {drug.dose_unit}); "
-                    "kept as recorded: check for a typing error",
+                    "kept as recorded: confirm the dose",
                     tuple(sources),
                 )
             ]

@@ -175,6 +175,8 @@ def render(assessment: Assessment, console: Console) -> None:
             cite.url,
         ]
         console.print(f"[{n}] " + " ".join(p.rstrip(".") + "." for p in entry if p), style="dim", highlight=False)
+        if cite.verification:
+            console.print(f"    not fully verified: {cite.verification}", style="yellow")
     console.print(
         "Decision support, not a decision: every verdict above depends on the record's completeness.",
         style="italic dim",

@@ -75,6 +75,16 @@ def _trajectory(ctx: Context, scale: Scale, scores: list[NScore]) -> ScaleTrajec
         change = f"{last.change_pct:g}% change" if last.change_pct is not None else "no % change from a 0 baseline"
         summary = f"{first:g} -> {last.total:g} ({last.band}); {change} since {points[0].date}"
     facts = tuple(Fact(p.record_path, f"{p.total:g} on {p.date}") for p in points)
+    missing: tuple[str, ...] = ()
+    if scale.safety_item is not None:
+        totals_only = [p for p, s in zip(points, scores, strict=True) if s.score.items is None]
+        if totals_only:
+            # a total cannot show whether the suicide item was endorsed: say so, never imply "no"
+            summary += (
+                f"; item {scale.safety_item} (thoughts of death or self-harm) unknown"
+                f" for {len(totals_only)} score(s) given as totals"
+            )
+            missing = tuple(f"{p.record_path}.items (item {scale.safety_item})" for p in totals_only)
     return ScaleTrajectory(
         scale=scale.id,
         name=scale.name,
@@ -83,7 +93,7 @@ def _trajectory(ctx: Context, scale: Scale, scores: list[NScore]) -> ScaleTrajec
         points=tuple(points),
         status=status,
         summary=summary,
-        basis=Basis(RULE, facts, tuple(dict.fromkeys(sources))),
+        basis=Basis(RULE, facts, tuple(dict.fromkeys(sources)), missing),
     )
 
 

@@ -11,15 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from trdnav.record.normalise import Normalised, NTrial
 
 RULE_ROLE = "timeline.role"
 
 
+RoleName = Literal["monotherapy", "augmentation", "combination"]
+
+
 @dataclass(frozen=True)
 class Role:
-    role: str
+    role: RoleName
     inferred: bool
     base_trials: tuple[str, ...]
 
@@ -104,4 +108,5 @@ def role_of(trial: NTrial, record: Normalised) -> Role:
         return Role("monotherapy", True, ())
     roles = trial.drug.roles
     as_combination = trial.drug.antidepressant and ("combination" in roles or "augmentation" not in roles)
-    return Role("combination" if as_combination else "augmentation", True, running)
+    inferred: RoleName = "combination" if as_combination else "augmentation"
+    return Role(inferred, True, running)
