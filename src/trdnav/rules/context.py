@@ -27,6 +27,7 @@ class Context:
     _adequacy: dict[tuple[int, str, float], Adequacy] = field(default_factory=dict)
     _outcome: dict[tuple[int, float], Outcome] = field(default_factory=dict)
     _changes: dict[int, Changes] = field(default_factory=dict)
+    _units: dict[tuple[int, bool], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.roles = {t.trial.id: role_of(t, self.record) for t in self.record.trials}
@@ -83,6 +84,9 @@ class Context:
         """The treatment a trial belongs to, for counting failures: its drug (or the trial
         itself), except that trials started together on the same day as one combination
         form one treatment (two antidepressants started at once are one failed strategy)."""
+        key = (trial.index, by_drug)
+        if key in self._units:
+            return self._units[key]
         own = trial.drug.id if by_drug else trial.trial.id
         partners = {own}
         for other in self.record.trials:
@@ -93,7 +97,8 @@ class Context:
             )
             if linked:
                 partners.add(other.drug.id if by_drug else other.trial.id)
-        return "+".join(sorted(partners))
+        self._units[key] = "+".join(sorted(partners))
+        return self._units[key]
 
     def augmented(self, trial: NTrial) -> bool:
         """Another trial was added to this one (augmentation or combination)."""

@@ -78,25 +78,27 @@ def scale_changes(
         # latest score in [start - before, start], else the first in (start, start + after]
         k = bisect_right(dates, start)
         if k and dates[k - 1] >= start - before:
-            baseline = scores[k - 1]
+            b = k - 1
         elif k < len(dates) and dates[k] <= start + after:
-            baseline = scores[k]
+            b = k
         else:
             continue
+        baseline = scores[b]
         # the last score while the trial ran alone; failing that, the first one just after it stopped
         last = bisect_right(dates, end) - 1
         first_after = last + 1
         if last >= 0 and dates[last] > max(start, baseline.score.date):
-            endpoint = scores[last]
+            e = last
         elif (
             first_after < len(dates) and dates[first_after] <= end + grace and dates[first_after] > baseline.score.date
         ):
-            endpoint = scores[first_after]
+            e = first_after
         else:
             continue
+        endpoint = scores[e]
         cutoff = remission_cutoff(scale)
         remitted = None if cutoff is None else endpoint.total <= cutoff[0]
-        peak = _peak(scores[scores.index(baseline) + 1 : scores.index(endpoint)], baseline.total, cutoff, kb)
+        peak = _peak(scores[b + 1 : e], baseline.total, cutoff, kb)
         change = ScaleChange(
             scale=scale.id,
             baseline=baseline.total,
