@@ -183,6 +183,8 @@ def kb_show(drug: Annotated[str, typer.Argument(help="Generic or brand name.")])
     for sid in dict.fromkeys(source_id(c) for c in cited):
         s = kb.source_by_id[sid]
         out.print(f"    {sid}: {s.title}" + (f" ({s.year})" if s.year else ""))
+        if s.verification:
+            out.print(f"      not fully verified: {s.verification}", style="yellow")
 
 
 @kb_app.command("list")

@@ -72,7 +72,11 @@ class Context:
             and start < other.trial.start < end
             and (
                 other.drug.kind == "neuromodulation"
-                or (trial.trial.id in self.roles[other.trial.id].base_trials and therapeutic(other))
+                or (
+                    other.drug.kind == "medication"
+                    and trial.trial.id in self.roles[other.trial.id].base_trials
+                    and therapeutic(other)
+                )
             )
         ]
         episode = self._episodes.get(trial.episode_id or "")
@@ -101,9 +105,12 @@ class Context:
         return self._units[key]
 
     def augmented(self, trial: NTrial) -> bool:
-        """Another trial was added to this one (augmentation or combination)."""
+        """Another trial at a therapeutic dose was added to this one, or combined with it
+        (augmentation or combination); a sub-therapeutic add-on is not a strategy."""
         return any(
-            trial.trial.id in role.base_trials and role.role in ("augmentation", "combination")
-            for other_id, role in self.roles.items()
-            if other_id != trial.trial.id
+            trial.trial.id in self.roles[other.trial.id].base_trials
+            and self.roles[other.trial.id].role in ("augmentation", "combination")
+            and therapeutic(other)
+            for other in self.record.trials
+            if other.index != trial.index
         )

@@ -47,9 +47,12 @@ def judge_trial(ctx: Context, trial: NTrial, definition: TrdDefinition) -> Count
     result: CountStatus = "unknown"
     if failed is False:
         what = outcome.status.replace("_", " ")
-        return CountedTrial(
-            trial.trial.id, name, "not_failed", f"{what}" + (f" ({pct:g}% improvement)" if pct is not None else "")
-        )
+        peak = outcome.changes[0].peak if outcome.changes else None
+        if peak is not None:
+            detail = f" (reached {peak:g} during the trial, then worsened)"
+        else:
+            detail = f" ({pct:g}% improvement)" if pct is not None else ""
+        return CountedTrial(trial.trial.id, name, "not_failed", what + detail)
     if adequacy.status == "inadequate":
         return CountedTrial(trial.trial.id, name, "excluded", "not adequate: " + "; ".join(adequacy.reasons))
     if definition.requires_confirmed_adherence and trial.trial.adherence != "good":

@@ -106,6 +106,7 @@ def thase_rush(ctx: Context) -> Stage:
     maybe: set[str] = set()
     ect_sure: list[str] = []
     ect_maybe = False
+    unrecorded: list[str] = []
     facts = []
     notes = []
     for j in judged:
@@ -122,6 +123,7 @@ def thase_rush(ctx: Context) -> Stage:
             ect_maybe |= j.status != "not_failed"
             if placement is None and j.status != "not_failed":
                 notes.append(f"{t.trial.id}: ECT placement not recorded; stage V needs {model.ect_placement} ECT")
+                unrecorded.append(f"{t.path}.ect_placement")
         elif is_ad_trial(ctx, t):
             key, group = _class_key(ctx, t, model.pooled_groups)
             groups[key] = group
@@ -167,7 +169,7 @@ def thase_rush(ctx: Context) -> Stage:
         None,
         components,
         tuple(notes),
-        Basis(RULE_THASE_RUSH, tuple(facts), tuple(model.sources), _undecided(judged)),
+        Basis(RULE_THASE_RUSH, tuple(facts), tuple(model.sources), _undecided(judged) + tuple(unrecorded)),
     )
 
 
@@ -220,7 +222,8 @@ def mgh_s(ctx: Context) -> Stage:
                 continue  # started together with a trial already counted: one combination trial
             counted.add(unit)
             points = model.points_failed_trial
-            parts = [f"failed adequate trial of {t.drug.name} ({t.trial.id})"]
+            verb = "failed adequate trial" if j.status == "failed" else "possibly failed trial"
+            parts = [f"{verb} of {t.drug.name} ({t.trial.id})"]
             if optimised(t):
                 points += model.points_optimised
                 parts.append("dose optimised")
