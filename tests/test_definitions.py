@@ -166,3 +166,54 @@ def test_a_sub_therapeutic_add_on_neither_counts_nor_hides_the_base_outcome():
     assert {t.trial_id: t.outcome.status for t in result.trials}["t1"] == "non_response"
     assert {t.trial_id: t.role for t in result.trials}["t3"] == "monotherapy"
     assert verdicts(result)["rybak2021"] == "trd"
+
+
+def test_a_cross_taper_is_a_switch_not_a_combination():
+    # venlafaxine started a week before sertraline stopped (second review, p03)
+    case = Case().episode().trial("sertraline", mg=150, weeks=9, start_week=1).improves(0)
+    case.trial("venlafaxine", mg=225, weeks=8, start_week=9).improves(0)
+    result = case.assess()
+    assert [t.role for t in result.trials] == ["monotherapy", "monotherapy"]
+    assert verdicts(result)["rybak2021"] == "trd"
+    from builder import stage
+
+    assert stage(result, "mgh_s").score == 2  # no combination half point
+
+
+def test_same_day_roles_do_not_depend_on_listing_order():
+    def roles(first: str, second: str):
+        case = Case().episode()
+        doses = {"esketamine": 56, "sertraline": 150}
+        case.trial(first, mg=doses[first], weeks=8, start_week=1).trial(second, mg=doses[second], weeks=8, start_week=1)
+        return {t.treatment: t.role for t in case.assess().trials}
+
+    assert (
+        roles("esketamine", "sertraline")
+        == roles("sertraline", "esketamine")
+        == {
+            "esketamine": "augmentation",
+            "sertraline": "monotherapy",
+        }
+    )
+
+
+def test_an_adjunct_started_with_a_drug_does_not_make_it_a_second_treatment():
+    # sertraline + aripiprazole together, later sertraline alone again (second review, p13)
+    case = Case().episode().trial("sertraline", mg=150, weeks=8, start_week=1).improves(0)
+    case.trial("aripiprazole", mg=5, weeks=8, start_week=1)
+    case.trial("sertraline", mg=200, weeks=8, start_week=12).improves(0)
+    result = case.assess()
+    assert result.definitions[2].failures == 1 and verdicts(result)["rybak2021"] == "not_trd"
+
+
+def test_a_bipolar_diagnosis_on_an_earlier_episode_excludes_the_current_one():
+    from datetime import date
+
+    case = Case().episode(start=date(2020, 1, 1), end=date(2020, 9, 1), diagnosis="bipolar_ii").episode()
+    case.trial("sertraline", mg=150).improves(0).trial("venlafaxine", mg=225).improves(0)
+    result = case.assess()
+    assert set(verdicts(result).values()) == {"not_applicable"}
+    assert {s.label for s in result.stages} == {"not applicable"}
+    from builder import check
+
+    assert check(result, "bipolarity").status == "raised"

@@ -111,3 +111,17 @@ def test_a_transient_partial_dip_does_not_rescue_a_failure():
     case.score("madrs", date(2024, 1, 8), total=40).score("madrs", date(2024, 2, 5), total=28)
     case.score("madrs", date(2024, 3, 18), total=38)
     assert outcome(case).status == "non_response"
+
+
+def test_one_early_low_score_is_not_a_response():
+    # PHQ-9 22 -> 10 at week 2, then 21, 22, 22 (second review, p08b)
+    case = Case().episode().trial("sertraline", mg=100, weeks=13, start_week=1)
+    for on, total in (
+        (date(2024, 1, 8), 22),
+        (date(2024, 1, 22), 10),
+        (date(2024, 2, 19), 21),
+        (date(2024, 3, 18), 22),
+        (date(2024, 4, 8), 22),
+    ):
+        case.score("phq9", on, total=total)
+    assert outcome(case).status == "non_response"

@@ -221,3 +221,10 @@ def test_two_antidepressants_started_together_are_one_mgh_s_trial():
     case.trial("mirtazapine", mg=30, weeks=8, start_week=1)
     result = stage(case.assess(), "mgh_s")
     assert result.score == 1.5  # one failed trial, combined
+
+
+def test_an_antidepressant_recorded_as_augmentation_is_not_also_msm_augmentation():
+    case = Case().episode().trial("sertraline", mg=150, weeks=20, start_week=1).scores(40, 38)
+    case.trial("bupropion", mg=300, weeks=8, start_week=10, role="augmentation", base_trials=["t1"]).improves(0)
+    aug = next(c for c in stage(case.assess(), "msm").components if c.name == "augmentation")
+    assert aug.points == 0

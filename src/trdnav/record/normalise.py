@@ -67,6 +67,7 @@ class NMedication:
 
 RULE_DOSE_ABOVE_RANGE = "record.dose_above_range"
 RULE_MEDICATION_UNKNOWN = "record.medication_not_in_kb"
+RULE_CONTINUES_INTO_EPISODE = "record.trial_continues_into_current_episode"
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,20 @@ def normalise(record: Record, kb: KnowledgeBase, as_of: date) -> Normalised:
                     (),
                 )
             )
+    current = _current_episode(record.episodes)
+    for t in trials:
+        if current is not None and t.episode_id != current.id and t.trial.start < current.start < t.end:
+            # judged within the episode it started in; say so rather than drop it silently
+            warnings.append(
+                InputWarning(
+                    RULE_CONTINUES_INTO_EPISODE,
+                    f"trials[{t.index}]",
+                    f"{t.drug.name} ({t.trial.id}) started in an earlier episode and was still taken when the "
+                    f"current episode began on {current.start}: it is judged in the episode it started in; "
+                    "record a new trial from the current episode's start to count it there",
+                    (),
+                )
+            )
     ordered_scores = tuple(sorted(scores, key=lambda s: (s.score.date, s.index)))
     by_scale: dict[str, list[NScore]] = {}
     for s in ordered_scores:
@@ -169,7 +184,7 @@ def normalise(record: Record, kb: KnowledgeBase, as_of: date) -> Normalised:
         conditions=conditions,
         medications=medications,
         warnings=tuple(warnings),
-        current_episode=_current_episode(record.episodes),
+        current_episode=current,
     )
 
 

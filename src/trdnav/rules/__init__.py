@@ -10,6 +10,7 @@ from trdnav.rules import adequacy, definitions, outcome, pseudo, scales, staging
 RULES: tuple[str, ...] = (
     normalise.RULE_DOSE_ABOVE_RANGE,
     normalise.RULE_MEDICATION_UNKNOWN,
+    normalise.RULE_CONTINUES_INTO_EPISODE,
     timeline.RULE_ROLE,
     adequacy.RULE_DOSE,
     adequacy.RULE_COURSE,

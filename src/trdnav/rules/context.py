@@ -15,7 +15,7 @@ from trdnav.record.models import Episode
 from trdnav.record.normalise import Normalised, NTrial
 from trdnav.rules.adequacy import assess_adequacy
 from trdnav.rules.outcome import Changes, assess_outcome, scale_changes
-from trdnav.rules.timeline import Role, role_of, therapeutic
+from trdnav.rules.timeline import Role, antidepressant_trial, role_of, therapeutic
 
 
 @dataclass
@@ -30,7 +30,8 @@ class Context:
     _units: dict[tuple[int, bool], str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.roles = {t.trial.id: role_of(t, self.record) for t in self.record.trials}
+        taper = self.kb.convention_by_id["cross_taper_days"].value
+        self.roles = {t.trial.id: role_of(t, self.record, taper) for t in self.record.trials}
         self._episodes = {e.id: e for e in self.record.record.episodes}
 
     def adequacy(self, trial: NTrial, profile_id: str, min_weeks: float) -> Adequacy:
@@ -55,14 +56,26 @@ class Context:
         index = next(i for i, e in enumerate(self.record.record.episodes) if e is episode)
         return f"episodes[{index}]"
 
+    def excluded_episode(self, diagnoses: tuple[str, ...]) -> tuple[str, str] | None:
+        """(record path, diagnosis) of an episode whose diagnosis puts the patient outside a
+        model's scope: a bipolar diagnosis on any episode makes the current one bipolar too."""
+        episodes = self.record.record.episodes
+        current = self.record.current_episode
+        ordered = sorted(range(len(episodes)), key=lambda i: episodes[i] is not current)
+        for i in ordered:
+            if episodes[i].diagnosis in diagnoses:
+                return f"episodes[{i}]", episodes[i].diagnosis
+        return None
+
     def current_trials(self) -> tuple[NTrial, ...]:
         episode = self.record.current_episode
         return self.record.episode_trials(episode.id) if episode else ()
 
     def window_end(self, trial: NTrial) -> date | None:
         """Where a trial's own outcome window closes early: when a treatment is added on top
-        of it (an augmentation or combination at a therapeutic dose that names it as base,
-        or a neuromodulation course), or when its episode ends. Psychotherapy alongside
+        of it (an augmentation or combination at a therapeutic dose that names it as base),
+        another antidepressant starts at a therapeutic dose (also in a cross-taper), a
+        neuromodulation course starts, or its episode ends. Psychotherapy alongside
         medication is common and long, so it does not close the window."""
         start, end = trial.trial.start, trial.end
         cuts = [
@@ -74,8 +87,8 @@ class Context:
                 other.drug.kind == "neuromodulation"
                 or (
                     other.drug.kind == "medication"
-                    and trial.trial.id in self.roles[other.trial.id].base_trials
                     and therapeutic(other)
+                    and (trial.trial.id in self.roles[other.trial.id].base_trials or other.drug.antidepressant)
                 )
             )
         ]
@@ -99,7 +112,9 @@ class Context:
             linked = trial.trial.id in self.roles[other.trial.id].base_trials or (
                 other.trial.id in self.roles[trial.trial.id].base_trials
             )
-            if linked:
+            # an adjunct started the same day is an augmentation of the course, not part of
+            # the antidepressant treatment being counted
+            if linked and antidepressant_trial(other, self.roles[other.trial.id].role):
                 partners.add(other.drug.id if by_drug else other.trial.id)
         self._units[key] = "+".join(sorted(partners))
         return self._units[key]

@@ -90,7 +90,9 @@ def evaluate(ctx: Context, definition: TrdDefinition) -> DefinitionVerdict:
     episode_fact = Fact(
         ctx.episode_path(), f"current episode {episode.id} from {episode.start}, diagnosis {episode.diagnosis}"
     )
-    if episode.diagnosis in definition.excluded_diagnoses:
+    excluded = ctx.excluded_episode(definition.excluded_diagnoses)
+    if excluded is not None:
+        path, diagnosis = excluded
         return DefinitionVerdict(
             definition.id,
             definition.name,
@@ -102,8 +104,8 @@ def evaluate(ctx: Context, definition: TrdDefinition) -> DefinitionVerdict:
             0,
             definition.min_failures,
             (),
-            f"{definition.name} does not apply to a {episode.diagnosis.replace('_', ' ')} episode",
-            Basis(RULE_EXCLUDED_DIAGNOSIS, (episode_fact,), sources),
+            f"{definition.name} does not apply: {path} is diagnosed {diagnosis.replace('_', ' ')}",
+            Basis(RULE_EXCLUDED_DIAGNOSIS, (Fact(f"{path}.diagnosis", diagnosis),), sources),
         )
     judged = [judge_trial(ctx, t, definition) for t in ctx.current_trials()]
     failed_drugs: set[str] = set()

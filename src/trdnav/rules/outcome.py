@@ -62,13 +62,12 @@ def scale_changes(
     trial: NTrial, record: Normalised, kb: KnowledgeBase, window_end: date | None = None
 ) -> list[tuple[ScaleChange, NScore, NScore]]:
     """Baseline and end-point pairs per scale. ``window_end`` closes the window early (a
-    treatment added on top, the episode's end: see Context.window_end); no grace then."""
+    treatment added on top, the episode's end: see Context.window_end)."""
     before = timedelta(days=convention(kb, "baseline_days_before"))
     after = timedelta(days=convention(kb, "baseline_days_after"))
     grace = timedelta(days=convention(kb, "endpoint_days_after_stop"))
     start = trial.trial.start
     end = trial.end if window_end is None else min(window_end, trial.end)
-    grace = grace if end == trial.end else timedelta(0)
     changes = []
     for scale in kb.scales.scales:
         scores = record.scores_by_scale.get(scale.id, ())
@@ -98,7 +97,7 @@ def scale_changes(
         endpoint = scores[e]
         cutoff = remission_cutoff(scale)
         remitted = None if cutoff is None else endpoint.total <= cutoff[0]
-        peak = _peak(scores[b + 1 : e], baseline.total, cutoff, kb)
+        peak = _peak(scores[b + 1 : e], baseline.total, cutoff, kb, int(convention(kb, "peak_confirmation_scores")))
         change = ScaleChange(
             scale=scale.id,
             baseline=baseline.total,
@@ -118,15 +117,28 @@ def scale_changes(
 
 
 def _peak(
-    between: tuple[NScore, ...], baseline: float, cutoff: tuple[float, tuple[str, ...]] | None, kb: KnowledgeBase
+    between: tuple[NScore, ...],
+    baseline: float,
+    cutoff: tuple[float, tuple[str, ...]] | None,
+    kb: KnowledgeBase,
+    confirm: int,
 ) -> NScore | None:
-    """The lowest score before the end-point, when it reached response or remission."""
-    if not between:
-        return None
-    best = min(between, key=lambda s: (s.total, s.score.date))
-    pct = improvement(baseline, best.total)
-    remitted = cutoff is not None and best.total <= cutoff[0]
-    return best if classify(pct, remitted, kb) in ("response", "remission") else None
+    """The lowest score before the end-point within a sustained response: ``confirm``
+    consecutive scores that all reached response or remission (one low score is noise)."""
+
+    def responded(s: NScore) -> bool:
+        remitted = cutoff is not None and s.total <= cutoff[0]
+        return classify(improvement(baseline, s.total), remitted, kb) in ("response", "remission")
+
+    best: NScore | None = None
+    run: list[NScore] = []
+    for s in between:
+        run = [*run, s] if responded(s) else []
+        if len(run) >= confirm:
+            low = min(run, key=lambda r: (r.total, r.score.date))
+            if best is None or low.total < best.total:
+                best = low
+    return best
 
 
 _CLINICIAN_STATUS: dict[str, OutcomeStatus] = {

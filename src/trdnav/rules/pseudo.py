@@ -31,9 +31,11 @@ def _record_check(ctx: Context, check: PseudoCheck) -> Check:
             facts.append(Fact(f"conditions[{c.index}]", label))
             sources.extend(c.sources)
     episode = record.current_episode
-    if episode and episode.diagnosis in check.episode_diagnoses:
-        raised.append(f"current episode diagnosed {episode.diagnosis.replace('_', ' ')}")
-        facts.append(Fact(f"{ctx.episode_path()}.diagnosis", episode.diagnosis))
+    for i, past in enumerate(record.record.episodes):
+        if past.diagnosis in check.episode_diagnoses:
+            which = "current episode" if past is episode else f"episode {past.id}"
+            raised.append(f"{which} diagnosed {past.diagnosis.replace('_', ' ')}")
+            facts.append(Fact(f"episodes[{i}].diagnosis", past.diagnosis))
     for i, lab in enumerate(record.record.labs):
         if normalise_name(lab.test) in {normalise_name(t) for t in check.lab_tests} and lab.interpretation is not None:
             value = "" if lab.value is None else f"{lab.value:g} {lab.unit or ''}"

@@ -72,11 +72,12 @@ def _undecided(judged: list[Judged]) -> tuple[str, ...]:
 
 
 def out_of_scope(ctx: Context, model: StagingModel, key: Literal["thase_rush", "mgh_s", "msm"]) -> Stage | None:
-    episode = ctx.record.current_episode
-    if episode is None or episode.diagnosis not in model.excluded_diagnoses:
+    excluded = ctx.excluded_episode(model.excluded_diagnoses)
+    if excluded is None:
         return None
-    fact = Fact(f"{ctx.episode_path()}.diagnosis", episode.diagnosis)
-    note = f"{model.name} stages unipolar depression; the current episode is {episode.diagnosis.replace('_', ' ')}"
+    path, diagnosis = excluded
+    fact = Fact(f"{path}.diagnosis", diagnosis)
+    note = f"{model.name} stages unipolar depression; {path} is diagnosed {diagnosis.replace('_', ' ')}"
     return Stage(
         key,
         model.name,
@@ -337,7 +338,8 @@ def msm(ctx: Context) -> Stage:
         missing.append("outcome or adequacy of the undecided trials")
 
     trials = ctx.current_trials()
-    augmentation = any(ctx.roles[t.trial.id].role == "augmentation" for t in trials)
+    # an antidepressant recorded as augmentation is already counted among the failures
+    augmentation = any(ctx.roles[t.trial.id].role == "augmentation" and not is_ad_trial(ctx, t) for t in trials)
     ect = any(is_ect(t, model) for t in trials)
     aug_points = model.augmentation_points if augmentation else 0
     ect_points = model.ect_points if ect else 0

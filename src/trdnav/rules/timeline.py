@@ -53,9 +53,14 @@ def max_dose(trial: NTrial) -> float | None:
 
 
 def optimised(trial: NTrial) -> bool:
-    """Dose raised above the starting dose during the trial (MGH-S 'optimisation')."""
+    """Dose raised after it had reached the low end of the usual range (MGH-S
+    'optimisation'): titrating up to a first therapeutic dose is not optimising it."""
     doses = [step.dose for step in trial.trial.doses]
-    return bool(doses) and max(doses) > doses[0]
+    if not doses:
+        return False
+    floor = trial.drug.usual_range.min if trial.drug.usual_range else doses[0]
+    reached = next((k for k, dose in enumerate(doses) if dose >= floor), None)
+    return reached is not None and max(doses[reached:]) > doses[reached]
 
 
 def started_before(earlier: NTrial, later: NTrial) -> bool:
@@ -89,7 +94,32 @@ def antidepressant_trial(trial: NTrial, role: str) -> bool:
     return role != "augmentation" or "combination" in drug.roles
 
 
-def role_of(trial: NTrial, record: Normalised) -> Role:
+def adjunct_only(trial: NTrial) -> bool:
+    """The KB uses this drug as an add-on but never in antidepressant combination
+    (aripiprazole, quetiapine, esketamine, lithium): on a shared start day it is the add-on."""
+    roles = trial.drug.roles
+    return "augmentation" in roles and "combination" not in roles
+
+
+def can_be_base(other: NTrial, trial: NTrial, cross_taper_days: float) -> bool:
+    """Was ``other`` an antidepressant course that ``trial`` was added to?
+
+    It must be a therapeutic antidepressant running when ``trial`` started, not itself an
+    add-on, and not on its way out: an antidepressant stopped within the cross-taper window
+    after ``trial`` started is a switch, not a combination. On a shared start day the
+    add-on is the adjunct-only drug, else the one listed later."""
+    if other.index == trial.index or other.drug.kind != "medication" or not other.drug.antidepressant:
+        return False
+    if adjunct_only(other) or not therapeutic(other) or not trial.trial.start < other.end:
+        return False
+    if other.trial.stop is not None and (other.trial.stop - trial.trial.start).days <= cross_taper_days:
+        return False
+    if other.trial.start == trial.trial.start:
+        return adjunct_only(trial) or other.index < trial.index
+    return other.trial.start < trial.trial.start
+
+
+def role_of(trial: NTrial, record: Normalised, cross_taper_days: float) -> Role:
     given = trial.trial.role
     if given is not None:
         return Role(given, False, trial.trial.base_trials)
@@ -98,11 +128,7 @@ def role_of(trial: NTrial, record: Normalised) -> Role:
     running = tuple(
         other.trial.id
         for other in record.trials
-        if other.drug.kind == "medication"
-        and other.drug.antidepressant
-        and other.episode_id == trial.episode_id
-        and running_at_start_of(other, trial)
-        and therapeutic(other)
+        if other.episode_id == trial.episode_id and can_be_base(other, trial, cross_taper_days)
     )
     if not running:
         return Role("monotherapy", True, ())
