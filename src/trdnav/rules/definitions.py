@@ -69,21 +69,31 @@ def judge_trial(ctx: Context, trial: NTrial, definition: TrdDefinition) -> Count
     return CountedTrial(trial.trial.id, name, result, "; ".join(missing))
 
 
+def _undecided_verdict(definition: TrdDefinition, verdict: Verdict, summary: str, basis: Basis) -> DefinitionVerdict:
+    """A verdict reached before any trial is counted (no episode; out of scope)."""
+    return DefinitionVerdict(
+        definition.id,
+        definition.name,
+        definition.adequacy_profile,
+        definition.min_weeks,
+        definition.failure_below_pct,
+        verdict,
+        0,
+        0,
+        definition.min_failures,
+        (),
+        summary,
+        basis,
+    )
+
+
 def evaluate(ctx: Context, definition: TrdDefinition) -> DefinitionVerdict:
     episode = ctx.record.current_episode
     sources = tuple(definition.sources)
     if episode is None:
-        return DefinitionVerdict(
-            definition.id,
-            definition.name,
-            definition.adequacy_profile,
-            definition.min_weeks,
-            definition.failure_below_pct,
+        return _undecided_verdict(
+            definition,
             "unknown",
-            0,
-            0,
-            definition.min_failures,
-            (),
             "no episode recorded: TRD is judged within the current episode",
             Basis(RULE_NO_EPISODE, (), sources, ("episodes: the current depressive episode",)),
         )
@@ -93,17 +103,9 @@ def evaluate(ctx: Context, definition: TrdDefinition) -> DefinitionVerdict:
     excluded = ctx.excluded_episode(definition.excluded_diagnoses)
     if excluded is not None:
         path, diagnosis = excluded
-        return DefinitionVerdict(
-            definition.id,
-            definition.name,
-            definition.adequacy_profile,
-            definition.min_weeks,
-            definition.failure_below_pct,
+        return _undecided_verdict(
+            definition,
             "not_applicable",
-            0,
-            0,
-            definition.min_failures,
-            (),
             f"{definition.name} does not apply: {path} is diagnosed {diagnosis.replace('_', ' ')}",
             Basis(RULE_EXCLUDED_DIAGNOSIS, (Fact(f"{path}.diagnosis", diagnosis),), sources),
         )
