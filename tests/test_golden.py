@@ -48,6 +48,7 @@ def project(a: Assessment) -> dict:
         },
         "checks": {c.check_id: c.status for c in a.checks},
         "warnings": [w.rule for w in a.warnings],
+        "pharmacogenetics": {g.gene: [g.status, g.phenotype] for g in a.pharmacogenetics},
     }
 
 
@@ -86,7 +87,7 @@ def test_every_rule_is_reached_by_a_golden_case(kb):
         bases = [t.adequacy.basis for t in a.trials] + [t.outcome.basis for t in a.trials]
         bases += [t.role_basis for t in a.trials]
         bases += [d.basis for d in a.definitions] + [s.basis for s in a.stages]
-        bases += [s.basis for s in a.scales] + [c.basis for c in a.checks]
+        bases += [s.basis for s in a.scales] + [c.basis for c in a.checks] + [g.basis for g in a.pharmacogenetics]
         reached |= {b.rule for b in bases} | {w.rule for w in a.warnings}
     assert sorted(set(RULES) - reached) == []
     assert reached <= set(RULES), "a rule id is used that RULES does not list"

@@ -188,6 +188,19 @@ class Check:
 
 
 @dataclass(frozen=True, slots=True)
+class GenePhenotype:
+    """One gene's phenotype from the lab's result, in CPIC's standard terms."""
+
+    gene: str
+    given: str
+    status: Literal["reported", "derived", "indeterminate", "not_covered"]
+    phenotype: str | None
+    activity_score: float | None
+    reasons: tuple[str, ...]
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
 class Warning:
     kind: Literal["input", "safety"]
     rule: str
@@ -236,4 +249,5 @@ class Assessment:
     stages: tuple[Stage, ...]
     scales: tuple[ScaleTrajectory, ...]
     checks: tuple[Check, ...]
+    pharmacogenetics: tuple[GenePhenotype, ...]
     citations: tuple[Citation, ...]

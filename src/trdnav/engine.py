@@ -25,6 +25,7 @@ from trdnav.record.models import Record
 from trdnav.record.normalise import NTrial, normalise
 from trdnav.rules.context import Context
 from trdnav.rules.definitions import evaluate_all
+from trdnav.rules.pgx import phenotypes
 from trdnav.rules.pseudo import run_checks
 from trdnav.rules.scales import safety_warnings, trajectories
 from trdnav.rules.staging import DAYS_PER_MONTH, stage_all
@@ -47,13 +48,14 @@ def assess(record: Record, kb: KnowledgeBase, *, as_of: date, profile: str | Non
     stages = stage_all(ctx)
     scales = trajectories(ctx)
     checks = run_checks(ctx)
+    pgx = phenotypes(ctx)
     warnings = safety_warnings(ctx) + tuple(
         Warning("input", w.rule, w.field, w.message, w.sources) for w in normalised.warnings
     )
 
     bases: list[Basis] = [t.adequacy.basis for t in trials] + [t.outcome.basis for t in trials]
     bases += [d.basis for d in definitions] + [s.basis for s in stages]
-    bases += [s.basis for s in scales] + [c.basis for c in checks]
+    bases += [s.basis for s in scales] + [c.basis for c in checks] + [g.basis for g in pgx]
     cited = {source_id(c) for b in bases for c in b.sources}
     cited |= {source_id(c) for w in warnings for c in w.sources}
     cited |= {source_id(c) for c in chosen.sources}
@@ -73,6 +75,7 @@ def assess(record: Record, kb: KnowledgeBase, *, as_of: date, profile: str | Non
         stages=stages,
         scales=scales,
         checks=checks,
+        pharmacogenetics=pgx,
         citations=tuple(_citation(kb, sid) for sid in sorted(cited)),
     )
 

@@ -21,6 +21,7 @@ from trdnav.knowledge.schema import (
     ClassesFile,
     DefinitionsFile,
     DrugsFile,
+    PgxFile,
     PseudoFile,
     ScalesFile,
     SourcesFile,
@@ -38,6 +39,7 @@ FILES: dict[str, type[BaseModel]] = {
     "definitions.yaml": DefinitionsFile,
     "staging.yaml": StagingFile,
     "pseudo_resistance.yaml": PseudoFile,
+    "pgx.yaml": PgxFile,
 }
 
 
@@ -70,6 +72,7 @@ class KnowledgeBase:
     definitions: DefinitionsFile
     staging: StagingFile
     pseudo: PseudoFile
+    pgx: PgxFile
     # derived indexes, built once at load time
     drug_by_id: Mapping[str, Any]
     drug_by_name: Mapping[str, str]
@@ -80,6 +83,8 @@ class KnowledgeBase:
     source_by_id: Mapping[str, Any]
     profile_by_id: Mapping[str, Any]
     condition_by_name: Mapping[str, Any]
+    gene_by_id: Mapping[str, Any]
+    phenotype_by_name: Mapping[str, Any]
 
     def citations(self) -> Iterator[tuple[str, str]]:
         """Every (where, citation) pair in the KB, for checks and the coverage report."""
@@ -89,7 +94,7 @@ class KnowledgeBase:
     def _files(self) -> Iterator[tuple[str, BaseModel]]:
         for file_name in FILES:
             attr = file_name.removesuffix(".yaml")
-            attr = "pseudo" if attr == "pseudo_resistance" else attr
+            attr = {"pseudo_resistance": "pseudo"}.get(attr, attr)
             yield file_name, getattr(self, attr)
 
 
@@ -154,6 +159,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     definitions = parsed["definitions.yaml"]
     staging = parsed["staging.yaml"]
     pseudo = parsed["pseudo_resistance.yaml"]
+    pgx = parsed["pgx.yaml"]
     assert isinstance(sources, SourcesFile)
     assert isinstance(classes, ClassesFile)
     assert isinstance(drugs, DrugsFile)
@@ -162,6 +168,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     assert isinstance(definitions, DefinitionsFile)
     assert isinstance(staging, StagingFile)
     assert isinstance(pseudo, PseudoFile)
+    assert isinstance(pgx, PgxFile)
 
     problems: list[str] = []
     versions = {name: getattr(model, "kb_version", None) for name, model in parsed.items()}
@@ -219,6 +226,18 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
             if category not in categories:
                 problems.append(f"pseudo_resistance.yaml: {check.id}: no condition has category {category!r}")
 
+    gene_by_id = _index(pgx.genes, "pgx.yaml genes", problems)
+    phenotype_ids = _index(pgx.phenotypes, "pgx.yaml phenotypes", problems)
+    phenotype_by_name: dict[str, Any] = {}
+    for phenotype in pgx.phenotypes:
+        names = (phenotype.id, phenotype.term, *phenotype.synonyms)
+        _index_names(phenotype, names, phenotype_by_name, "pgx.yaml", problems)
+    for gene in pgx.genes:
+        used = [*gene.phenotypes, *(b.phenotype for b in gene.activity_score_bins)]
+        problems.extend(f"pgx.yaml: {gene.id}: unknown phenotype {p!r}" for p in used if p not in phenotype_ids)
+        if gene.activity_score_bins and not gene.activity_score_sources:
+            problems.append(f"pgx.yaml: {gene.id}: activity_score_bins need activity_score_sources")
+
     kb = KnowledgeBase(
         kb_version=sources.kb_version,
         sources=sources,
@@ -229,6 +248,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         definitions=definitions,
         staging=staging,
         pseudo=pseudo,
+        pgx=pgx,
         drug_by_id=drug_by_id,
         drug_by_name=drug_by_name,
         class_by_id=class_by_id,
@@ -238,6 +258,8 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         source_by_id=source_by_id,
         profile_by_id=profile_by_id,
         condition_by_name=condition_by_name,
+        gene_by_id=gene_by_id,
+        phenotype_by_name=phenotype_by_name,
     )
     for where, citation in kb.citations():
         if source_id(citation) not in source_by_id:

@@ -358,3 +358,30 @@ class PseudoCheck(Cited):
 class PseudoFile(FileHeader):
     conditions: tuple[ConditionTerm, ...]
     checks: tuple[PseudoCheck, ...]
+
+
+# --- pharmacogenetics -----------------------------------------------------------------
+
+
+class PhenotypeTerm(Cited):
+    id: str
+    term: str
+    synonyms: tuple[str, ...] = ()
+
+
+class ScoreBin(Strict):
+    phenotype: str
+    min: float
+    max: float | None = None
+
+
+class Gene(Cited):
+    id: str
+    phenotypes: tuple[str, ...]
+    activity_score_bins: tuple[ScoreBin, ...] = ()
+    activity_score_sources: Citations = ()
+
+
+class PgxFile(FileHeader):
+    phenotypes: tuple[PhenotypeTerm, ...]
+    genes: tuple[Gene, ...]

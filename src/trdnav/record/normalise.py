@@ -17,7 +17,8 @@ from datetime import date
 from trdnav.knowledge.loader import KnowledgeBase, normalise_name
 from trdnav.knowledge.schema import Drug, Scale
 from trdnav.record.errors import Problem, RecordError, show
-from trdnav.record.models import Condition, Episode, Medication, Record, ScaleScore, Trial
+from trdnav.record.genotype import Diplotype, parse_diplotype, phenotype_key
+from trdnav.record.models import Condition, Episode, Genotype, Medication, Record, ScaleScore, Trial
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,21 @@ class NMedication:
 RULE_DOSE_ABOVE_RANGE = "record.dose_above_range"
 RULE_MEDICATION_UNKNOWN = "record.medication_not_in_kb"
 RULE_CONTINUES_INTO_EPISODE = "record.trial_continues_into_current_episode"
+RULE_GENE_NOT_COVERED = "record.gene_not_covered"
+
+
+@dataclass(frozen=True)
+class NGenotype:
+    index: int
+    genotype: Genotype
+    gene: str  # upper-cased; covered when it is a KB gene
+    covered: bool
+    diplotype: Diplotype | None
+    phenotype_id: str | None
+
+    @property
+    def path(self) -> str:
+        return f"genotypes[{self.index}]"
 
 
 @dataclass(frozen=True)
@@ -86,6 +102,7 @@ class Normalised:
     scores: tuple[NScore, ...]
     conditions: tuple[NCondition, ...]
     medications: tuple[NMedication, ...]
+    genotypes: tuple[NGenotype, ...]
     warnings: tuple[InputWarning, ...]
     current_episode: Episode | None
     # each scale's scores in date order, for the outcome windows
@@ -133,6 +150,7 @@ def normalise(record: Record, kb: KnowledgeBase, as_of: date) -> Normalised:
         if nscore is not None:
             scores.append(nscore)
 
+    genotypes = _genotypes(record, kb, problems, warnings)
     for i, lab in enumerate(record.labs):
         _not_future(f"labs[{i}].date", lab.date, as_of, problems)
     for i, screen in enumerate(record.screens):
@@ -183,6 +201,7 @@ def normalise(record: Record, kb: KnowledgeBase, as_of: date) -> Normalised:
         dates_by_scale={k: [s.score.date for s in v] for k, v in by_scale.items()},
         conditions=conditions,
         medications=medications,
+        genotypes=genotypes,
         warnings=tuple(warnings),
         current_episode=current,
     )
@@ -389,3 +408,69 @@ def _condition(i: int, condition: Condition, kb: KnowledgeBase) -> NCondition:
     if term is None:
         return NCondition(i, condition, None, ())
     return NCondition(i, condition, term.category, tuple(term.sources))
+
+
+def _genotypes(
+    record: Record, kb: KnowledgeBase, problems: list[Problem], warnings: list[InputWarning]
+) -> tuple[NGenotype, ...]:
+    """Parse each lab result; a gene trdnav does not interpret is kept with a warning."""
+    parsed = []
+    first_for: dict[str, int] = {}
+    for i, g in enumerate(record.genotypes):
+        where = f"genotypes[{i}]"
+        gene = g.gene.strip().upper()
+        if gene in first_for:
+            problems.append(
+                Problem(
+                    f"{where}.gene",
+                    show(g.gene),
+                    f"one entry per gene: genotypes[{first_for[gene]}] already gives {gene}",
+                )
+            )
+            continue
+        first_for[gene] = i
+        known = kb.gene_by_id.get(gene)
+        if known is None:
+            covered = ", ".join(sorted(kb.gene_by_id))
+            warnings.append(
+                InputWarning(
+                    RULE_GENE_NOT_COVERED,
+                    f"{where}.gene",
+                    f"{gene} is kept but not interpreted (trdnav covers {covered})",
+                    (),
+                )
+            )
+            parsed.append(NGenotype(i, g, gene, False, None, None))
+            continue
+        diplotype = None
+        if g.diplotype is not None:
+            diplotype = parse_diplotype(g.diplotype, gene)
+            if diplotype is None:
+                problems.append(
+                    Problem(
+                        f"{where}.diplotype",
+                        show(g.diplotype),
+                        "a star-allele diplotype such as *1/*4, *1x2/*4 or *36+*10/*4",
+                    )
+                )
+        if g.activity_score is not None:
+            if not known.activity_score_bins:
+                problems.append(
+                    Problem(
+                        f"{where}.activity_score",
+                        f"{g.activity_score:g}",
+                        f"no activity score: {gene} is not scored that way",
+                    )
+                )
+            elif (g.activity_score * 4) != int(g.activity_score * 4):
+                problems.append(Problem(f"{where}.activity_score", f"{g.activity_score:g}", "a multiple of 0.25"))
+        phenotype_id = None
+        if g.phenotype is not None:
+            term = kb.phenotype_by_name.get(normalise_name(phenotype_key(g.phenotype, gene)))
+            if term is None or term.id not in known.phenotypes:
+                allowed = ", ".join(kb.phenotype_by_name[normalise_name(p)].term for p in known.phenotypes)
+                problems.append(Problem(f"{where}.phenotype", show(g.phenotype), f"a {gene} phenotype: {allowed}"))
+            else:
+                phenotype_id = term.id
+        parsed.append(NGenotype(i, g, gene, True, diplotype, phenotype_id))
+    return tuple(parsed)

@@ -165,6 +165,15 @@ def render(assessment: Assessment, console: Console) -> None:
         table.add_row(f"{c.name} {refs(c.basis)}", _label(c.status), detail)
     console.print(table)
 
+    if a.pharmacogenetics:
+        console.rule("Pharmacogenetics (phenotypes only; drug guidance not yet available)")
+        table = Table(expand=True)
+        for column in ("gene", "given", "phenotype", "how"):
+            table.add_column(column, overflow="fold")
+        for g in a.pharmacogenetics:
+            table.add_row(f"{g.gene} {refs(g.basis)}", g.given, _label(g.phenotype or g.status), "; ".join(g.reasons))
+        console.print(table)
+
     console.rule("Sources")
     for n, cite in enumerate(a.citations, start=1):
         entry: list[str | None] = [

@@ -5,12 +5,13 @@ modules; the coverage test checks that the golden cases reach each of them.
 """
 
 from trdnav.record import normalise
-from trdnav.rules import adequacy, definitions, outcome, pseudo, scales, staging, timeline
+from trdnav.rules import adequacy, definitions, outcome, pgx, pseudo, scales, staging, timeline
 
 RULES: tuple[str, ...] = (
     normalise.RULE_DOSE_ABOVE_RANGE,
     normalise.RULE_MEDICATION_UNKNOWN,
     normalise.RULE_CONTINUES_INTO_EPISODE,
+    normalise.RULE_GENE_NOT_COVERED,
     timeline.RULE_ROLE,
     adequacy.RULE_DOSE,
     adequacy.RULE_COURSE,
@@ -31,4 +32,8 @@ RULES: tuple[str, ...] = (
     scales.RULE_SAFETY_ITEM,
     pseudo.RULE_RECORD,
     pseudo.RULE_TRIALS,
+    pgx.RULE_REPORTED,
+    pgx.RULE_SCORE,
+    pgx.RULE_INDETERMINATE,
+    pgx.RULE_NOT_COVERED,
 )

@@ -1,0 +1,163 @@
+"""Lab pharmacogenetic results: parsing, CPIC phenotype terms, CYP2D6 activity-score bins.
+
+Expected values typed in from the sources: CPIC standard terms (Caudle 2017, Genet Med
+19:215, Table 1: 'normal metabolizer' replaces 'extensive metabolizer'); CYP2D6 activity
+score to phenotype (Caudle 2020, Clin Transl Sci 13:116: 0 poor; 0.25-1 intermediate;
+1.25-2.25 normal; above 2.25 ultrarapid). Cross-checks read ../shared/refdata when present.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from builder import Case
+from trdnav.record.errors import RecordError
+from trdnav.record.genotype import parse_diplotype
+
+REFDATA = Path(__file__).resolve().parents[2] / "shared" / "refdata"
+CPIC = REFDATA / "cpic"
+GETRM = REFDATA / "getrm"
+
+
+def pgx(*genotypes: dict) -> dict:
+    case = Case().episode()
+    for g in genotypes:
+        case.add("genotypes", **g)
+    return {g.gene: g for g in case.assess().pharmacogenetics}
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("*1/*4", "*1/*4"),
+        ("*1x2/*4", "*1x2/*4"),
+        ("*2xN/*41", "*2xN/*41"),
+        ("*36+*10/*4", "*36+*10/*4"),
+        ("*36x2+*10/*52", "*36x2+*10/*52"),
+        ("CYP2D6*1/*4.001", "*1/*4.001"),
+        ("*1/*1x≥3", "*1/*1x≥3"),
+        (" *1 / *17 ", "*1/*17"),
+        ("*1×2/*4", "*1x2/*4"),
+    ],
+)
+def test_diplotype_notation(text, shown):
+    assert str(parse_diplotype(text, "CYP2D6")) == shown
+
+
+@pytest.mark.parametrize("text", ["*1/", "1/4", "*1/*4/*5", "*1x/*4", "(*36+)10/*41", "*1-*4", ""])
+def test_malformed_diplotypes_are_refused(text):
+    assert parse_diplotype(text, "CYP2D6") is None
+
+
+@pytest.mark.skipif(not CPIC.exists(), reason="../shared/refdata/cpic absent")
+def test_every_cpic_diplotype_string_parses():
+    with (CPIC / "diplotype_phenotype.tsv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    failures = [(r["gene"], r["diplotype"]) for r in rows if parse_diplotype(r["diplotype"], r["gene"]) is None]
+    assert len(rows) > 16000 and failures == []
+
+
+@pytest.mark.skipif(not GETRM.exists(), reason="../shared/refdata/getrm absent")
+def test_getrm_consensus_diplotypes_parse_unless_written_as_ambiguous():
+    with (GETRM / "getrm_consensus.tsv").open(encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle, delimiter="\t") if r["gene"] in ("CYP2D6", "CYP2C19")]
+    calls = {r["getrm_consensus"] for r in rows if r["getrm_consensus"] and "(" not in r["getrm_consensus"]}
+    calls = {c for c in calls if " " not in c and ";" not in c and "," not in c}
+    assert len(calls) > 50
+    assert [c for c in calls if parse_diplotype(c, "CYP2D6") is None] == []
+
+
+CAUDLE_2020 = [
+    (0, "Poor Metabolizer"),
+    (0.25, "Intermediate Metabolizer"),
+    (1.0, "Intermediate Metabolizer"),
+    (1.25, "Normal Metabolizer"),
+    (2.25, "Normal Metabolizer"),
+    (2.5, "Ultrarapid Metabolizer"),
+    (4.0, "Ultrarapid Metabolizer"),
+]
+
+
+@pytest.mark.parametrize(("score", "phenotype"), CAUDLE_2020)
+def test_cyp2d6_activity_score_bins(score, phenotype):
+    result = pgx({"gene": "CYP2D6", "activity_score": score})["CYP2D6"]
+    assert (result.status, result.phenotype) == ("derived", phenotype)
+
+
+@pytest.mark.skipif(not CPIC.exists(), reason="../shared/refdata/cpic absent")
+def test_activity_score_bins_agree_with_cpic_data(kb):
+    from trdnav.rules.pgx import score_phenotype
+
+    gene = kb.gene_by_id["CYP2D6"]
+    terms = {p.id: p.term for p in kb.pgx.phenotypes}
+    with (CPIC / "activity_score_phenotype.tsv").open(encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle, delimiter="\t") if r["activity_score"].replace(".", "").isdigit()]
+    assert len(rows) >= 12
+    for row in rows:
+        assert terms[score_phenotype(gene, float(row["activity_score"]))] == row["phenotype"], row
+
+
+@pytest.mark.parametrize(
+    ("written", "term"),
+    [
+        ("CYP2C19 poor metabolizer", "Poor Metabolizer"),
+        ("PM", "Poor Metabolizer"),
+        ("extensive metabolizer", "Normal Metabolizer"),
+        ("Likely Intermediate Metabolizer", "Likely Intermediate Metabolizer"),
+        ("ultra-rapid metabolizer", "Ultrarapid Metabolizer"),
+        ("RM", "Rapid Metabolizer"),
+    ],
+)
+def test_reported_phenotypes_are_normalised_to_cpic_terms(written, term):
+    result = pgx({"gene": "CYP2C19", "phenotype": written})["CYP2C19"]
+    assert (result.status, result.phenotype) == ("reported", term)
+
+
+def test_disagreeing_phenotype_and_score_are_indeterminate_not_a_choice():
+    result = pgx({"gene": "CYP2D6", "activity_score": 0, "phenotype": "normal metabolizer"})["CYP2D6"]
+    assert result.status == "indeterminate" and "disagree" in result.reasons[0]
+
+
+def test_a_diplotype_alone_is_indeterminate_with_the_reason():
+    result = pgx({"gene": "CYP2C19", "diplotype": "*2/*2"})["CYP2C19"]
+    assert result.status == "indeterminate" and "allele function tables are not yet" in result.reasons[0]
+    assert result.basis.missing
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "words"),
+    [
+        ({"gene": "CYP2D6", "diplotype": "*1-*4"}, "genotypes[0].diplotype", "star-allele diplotype"),
+        ({"gene": "CYP2C19", "activity_score": 1.0}, "genotypes[0].activity_score", "not scored that way"),
+        ({"gene": "CYP2D6", "activity_score": 1.1}, "genotypes[0].activity_score", "multiple of 0.25"),
+        ({"gene": "CYP2D6", "phenotype": "Rapid Metabolizer"}, "genotypes[0].phenotype", "a CYP2D6 phenotype"),
+        ({"gene": "CYP2D6", "phenotype": "slow-ish"}, "genotypes[0].phenotype", "a CYP2D6 phenotype"),
+    ],
+)
+def test_bad_genotype_input_names_the_field(entry, field, words):
+    case = Case().episode().add("genotypes", **entry)
+    with pytest.raises(RecordError) as err:
+        case.assess()
+    assert err.value.problems[0].field == field and words in err.value.problems[0].expected
+
+
+def test_two_entries_for_one_gene_are_bad_input():
+    case = (
+        Case()
+        .episode()
+        .add("genotypes", gene="CYP2D6", diplotype="*1/*1")
+        .add("genotypes", gene="cyp2d6", diplotype="*1/*4")
+    )
+    with pytest.raises(RecordError) as err:
+        case.assess()
+    assert err.value.problems[0].field == "genotypes[1].gene"
+
+
+def test_a_gene_not_covered_is_kept_with_a_warning():
+    case = Case().episode().add("genotypes", gene="CYP2C9", diplotype="*1/*3")
+    result = case.assess()
+    assert result.pharmacogenetics[0].status == "not_covered"
+    assert [w.rule for w in result.warnings] == ["record.gene_not_covered"]
