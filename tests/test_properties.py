@@ -256,11 +256,21 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
                     max_size=2,
                 ),
                 "genotypes": st.lists(
-                    st.fixed_dictionaries(
-                        {
-                            "gene": st.sampled_from(["CYP2D6", "CYP2C19"]),
-                            "phenotype": st.sampled_from(["poor", "normal"]),
-                        },
+                    st.one_of(
+                        st.fixed_dictionaries(
+                            {
+                                "gene": st.sampled_from(["CYP2D6", "CYP2C19", "cyp2b6"]),
+                                "phenotype": st.sampled_from(["poor metabolizer", "Normal Metabolizer", "PM", "IM"]),
+                            },
+                        ),
+                        st.fixed_dictionaries(
+                            {
+                                "gene": st.just("CYP2D6"),
+                                "diplotype": st.sampled_from(["*1/*4", "*1x2/*41", "*36+*10/*4", "*2xN/*9"]),
+                                "activity_score": st.sampled_from([0.0, 0.25, 1.0, 1.5, 2.25, 3.0]),
+                            },
+                        ),
+                        st.fixed_dictionaries({"gene": st.just("CYP2C9"), "diplotype": st.just("*1/*3")}),
                     ),
                     max_size=1,
                 ),
