@@ -421,3 +421,40 @@ def test_console_script_assess() -> None:
     done = _run_script("assess", EXAMPLES[0], "--as-of", EXAMPLE_AS_OF, "--format", "json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["patient_id"]
+
+
+# --- trdnav pgx ----------------------------------------------------------------------------
+
+
+def test_pgx_reads_each_form_a_lab_reports():
+    result = invoke("pgx", "-g", "CYP2D6=1.25", "-g", "CYP2C19=poor metabolizer", "-g", "CYP2B6=*1/*6", "-f", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    rows = {g["gene"]: (g["status"], g["phenotype"]) for g in data["pharmacogenetics"]}
+    assert rows == {
+        "CYP2D6": ("derived", "Normal Metabolizer"),
+        "CYP2C19": ("reported", "Poor Metabolizer"),
+        "CYP2B6": ("indeterminate", "Indeterminate"),
+    }
+    assert {c["id"] for c in data["citations"]} <= {"caudle2017", "caudle2020", "bousman2023"}
+
+
+def test_pgx_text_names_genes_and_sources():
+    result = invoke("pgx", "-g", "CYP2D6=0")
+    assert result.exit_code == 0
+    assert "Poor Metabolizer" in result.stdout and "Caudle" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["-g", "CYP2D6"], "--genotype 1: got 'CYP2D6'; expected GENE=RESULT"),
+        (["-g", "CYP2C19=*2-*3"], "--genotype 1 (diplotype)"),
+        (["-g", "CYP2D6=*1/*1", "-g", "cyp2d6=*1/*4"], "--genotype 2 (gene)"),
+        (["-g", "CYP2C19=1.0"], "--genotype 1 (activity_score)"),
+    ],
+)
+def test_pgx_bad_input_names_the_option(args, words):
+    result = invoke("pgx", *args)
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert words in result.stderr and "Traceback" not in result.output

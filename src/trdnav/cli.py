@@ -7,7 +7,9 @@ TRDNAV_DEBUG is set. Heavy imports happen inside commands to keep start-up fast.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import sys
 from datetime import date
 from enum import StrEnum
@@ -108,6 +110,67 @@ def _parse_date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         _fail([f"--as-of: got {value!r}; expected a date YYYY-MM-DD"], EXIT_BAD_INPUT)
+
+
+@app.command()
+def pgx(
+    genotype: Annotated[
+        list[str],
+        typer.Option(
+            "--genotype",
+            "-g",
+            help="GENE=RESULT, repeatable: a diplotype (CYP2D6=*1/*4), an activity score (CYP2D6=1.25) "
+            "or a phenotype (CYP2C19=poor metabolizer).",
+        ),
+    ],
+    format: Annotated[Format, typer.Option("--format", "-f", help="text or JSON.")] = Format.text,
+) -> None:
+    """Interpret pharmacogenetic results alone, without a patient record (labs, pharmacists)."""
+    from trdnav.engine import assess as run
+    from trdnav.record.errors import RecordError
+    from trdnav.record.parse import parse_record
+    from trdnav.report.text import pgx_only
+
+    entries = []
+    for i, item in enumerate(genotype):
+        gene, sep, value = item.partition("=")
+        if not sep or not gene.strip() or not value.strip():
+            _fail([f"--genotype {i + 1}: got {item!r}; expected GENE=RESULT, e.g. CYP2D6=*1/*4"], EXIT_BAD_INPUT)
+        entries.append(_genotype_entry(gene.strip(), value.strip()))
+    kb = _load_kb()
+    try:
+        result = run(parse_record({"patient": {"id": "pgx"}, "genotypes": entries}), kb, as_of=date.today())
+    except RecordError as exc:
+        # name the option the user typed rather than a record path they never saw
+        _fail(
+            [re.sub(r"genotypes\[(\d+)\]\.?(\w*)", _option_name, str(p)) for p in exc.problems],
+            EXIT_BAD_INPUT,
+        )
+    if format is Format.json:
+        from trdnav.report.as_json import to_dict
+
+        data = to_dict(pgx_only(result))
+        keep = ("engine_version", "kb_version", "warnings", "pharmacogenetics", "citations")
+        sys.stdout.write(json.dumps({k: data[k] for k in keep}, indent=2) + "\n")
+    else:
+        from trdnav.report.text import render_pgx
+
+        render_pgx(result, _console())
+
+
+def _option_name(match: re.Match[str]) -> str:
+    field = f" ({match[2]})" if match[2] else ""
+    return f"--genotype {int(match[1]) + 1}{field}"
+
+
+def _genotype_entry(gene: str, result: str) -> dict[str, object]:
+    """A diplotype has a star; a bare number is an activity score; anything else is a phenotype."""
+    if "*" in result:
+        return {"gene": gene, "diplotype": result}
+    try:
+        return {"gene": gene, "activity_score": float(result)}
+    except ValueError:
+        return {"gene": gene, "phenotype": result}
 
 
 @app.command()

@@ -6,6 +6,8 @@ with the sources it cites as [n] markers into the citation list at the bottom.
 
 from __future__ import annotations
 
+import dataclasses
+
 from rich.console import Console, Group
 from rich.panel import Panel
 from rich.table import Table
@@ -166,14 +168,26 @@ def render(assessment: Assessment, console: Console) -> None:
     console.print(table)
 
     if a.pharmacogenetics:
-        console.rule("Pharmacogenetics (phenotypes only; drug guidance not yet available)")
-        table = Table(expand=True)
-        for column in ("gene", "given", "phenotype", "how"):
-            table.add_column(column, overflow="fold")
-        for g in a.pharmacogenetics:
-            table.add_row(f"{g.gene} {refs(g.basis)}", g.given, _label(g.phenotype or g.status), "; ".join(g.reasons))
-        console.print(table)
+        _pharmacogenetics(a, console, refs)
 
+    _sources(a, console)
+    console.print(
+        "Decision support, not a decision: every verdict above depends on the record's completeness.",
+        style="italic dim",
+    )
+
+
+def _pharmacogenetics(a: Assessment, console: Console, refs: _Refs) -> None:
+    console.rule("Pharmacogenetics (phenotypes only; drug guidance not yet available)")
+    table = Table(expand=True)
+    for column in ("gene", "given", "phenotype", "how"):
+        table.add_column(column, overflow="fold")
+    for g in a.pharmacogenetics:
+        table.add_row(f"{g.gene} {refs(g.basis)}", g.given, _label(g.phenotype or g.status), "; ".join(g.reasons))
+    console.print(table)
+
+
+def _sources(a: Assessment, console: Console) -> None:
     console.rule("Sources")
     for n, cite in enumerate(a.citations, start=1):
         entry: list[str | None] = [
@@ -186,7 +200,27 @@ def render(assessment: Assessment, console: Console) -> None:
         console.print(f"[{n}] " + " ".join(p.rstrip(".") + "." for p in entry if p), style="dim", highlight=False)
         if cite.verification:
             console.print(f"    not fully verified: {cite.verification}", style="yellow")
+
+
+def render_pgx(assessment: Assessment, console: Console) -> None:
+    """The pharmacogenetics section alone, for `trdnav pgx` (labs and pharmacists)."""
+    assessment = pgx_only(assessment)
+    refs = _Refs(assessment)
     console.print(
-        "Decision support, not a decision: every verdict above depends on the record's completeness.",
-        style="italic dim",
+        f"trdnav pharmacogenetics | engine {assessment.engine_version} | knowledge base {assessment.kb_version}",
+        style="dim",
+    )
+    for w in assessment.warnings:
+        console.print(f"! {w.message} ({w.field})", style="red")
+    _pharmacogenetics(assessment, console, refs)
+    _sources(assessment, console)
+
+
+def pgx_only(assessment: Assessment) -> Assessment:
+    """The Assessment cut down to its pharmacogenetics, citing only what that section cites."""
+    cited = {source_id(c) for g in assessment.pharmacogenetics for c in g.basis.sources}
+    return dataclasses.replace(
+        assessment,
+        citations=tuple(c for c in assessment.citations if c.id in cited),
+        warnings=tuple(w for w in assessment.warnings if w.field.startswith("genotypes")),
     )
