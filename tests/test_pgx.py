@@ -161,3 +161,14 @@ def test_a_gene_not_covered_is_kept_with_a_warning():
     result = case.assess()
     assert result.pharmacogenetics[0].status == "not_covered"
     assert [w.rule for w in result.warnings] == ["record.gene_not_covered"]
+
+
+@pytest.mark.skipif(not CPIC.exists(), reason="../shared/refdata/cpic absent")
+def test_each_genes_phenotype_terms_are_the_ones_cpic_uses(kb):
+    with (CPIC / "diplotype_phenotype.tsv").open(encoding="utf-8") as handle:
+        used: dict[str, set[str]] = {}
+        for row in csv.DictReader(handle, delimiter="\t"):
+            used.setdefault(row["gene"], set()).add(row["phenotype"])
+    terms = {p.id: p.term for p in kb.pgx.phenotypes}
+    for gene in kb.pgx.genes:
+        assert {terms[p] for p in gene.phenotypes} == used[gene.id], gene.id
