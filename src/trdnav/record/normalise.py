@@ -29,6 +29,8 @@ class NTrial:
     episode_id: str | None
     end: date
     ongoing: bool
+    # highest recorded dose (None without doses); read by several rules, so computed once
+    max_dose: float | None = None
 
     @property
     def path(self) -> str:
@@ -321,6 +323,7 @@ def _trial(
         episode_id=_episode_for(trial, episodes),
         end=end,
         ongoing=trial.stop is None,
+        max_dose=max((step.dose for step in trial.doses), default=None),
     )
 
 

@@ -49,7 +49,7 @@ def weeks_at_or_above(trial: NTrial, floor: float) -> float:
 
 
 def max_dose(trial: NTrial) -> float | None:
-    return max((step.dose for step in trial.trial.doses), default=None)
+    return trial.max_dose
 
 
 def optimised(trial: NTrial) -> bool:
