@@ -122,7 +122,7 @@ def test_disagreeing_phenotype_and_score_are_indeterminate_not_a_choice():
 
 
 def test_a_diplotype_alone_is_indeterminate_with_the_reason():
-    result = pgx({"gene": "CYP2C19", "diplotype": "*2/*2"})["CYP2C19"]
+    result = pgx({"gene": "CYP2D6", "diplotype": "*1/*4"})["CYP2D6"]
     assert result.status == "indeterminate" and "allele function tables are not yet" in result.reasons[0]
     assert result.basis.missing
 
@@ -172,3 +172,56 @@ def test_each_genes_phenotype_terms_are_the_ones_cpic_uses(kb):
     terms = {p.id: p.term for p in kb.pgx.phenotypes}
     for gene in kb.pgx.genes:
         assert {terms[p] for p in gene.phenotypes} == used[gene.id], gene.id
+
+
+# CPIC TCA guideline 2016 update, Table 1 (as reproduced by NCBI Medical Genetics Summaries):
+# *1 normal, *2 and *3 no function, *17 increased function
+HICKS_2017 = [
+    ("*1/*1", "Normal Metabolizer"),
+    ("*1/*17", "Rapid Metabolizer"),
+    ("*17/*17", "Ultrarapid Metabolizer"),
+    ("*1/*2", "Intermediate Metabolizer"),
+    ("*2/*17", "Intermediate Metabolizer"),
+    ("*3/*17", "Intermediate Metabolizer"),
+    ("*2/*2", "Poor Metabolizer"),
+    ("*2/*3", "Poor Metabolizer"),
+    ("*17/*2", "Intermediate Metabolizer"),
+]
+
+
+@pytest.mark.parametrize(("diplotype", "phenotype"), HICKS_2017)
+def test_cyp2c19_diplotypes_from_allele_functions(diplotype, phenotype):
+    result = pgx({"gene": "CYP2C19", "diplotype": diplotype})["CYP2C19"]
+    assert (result.status, result.phenotype) == ("derived", phenotype)
+
+
+@pytest.mark.parametrize(
+    ("diplotype", "why"),
+    [
+        ("*1/*9", "*9 is not in trdnav's allele function table"),
+        ("*1x2/*2", "copy number or tandem arrangement"),
+    ],
+)
+def test_cyp2c19_diplotypes_the_table_cannot_translate_are_indeterminate(diplotype, why):
+    result = pgx({"gene": "CYP2C19", "diplotype": diplotype})["CYP2C19"]
+    assert result.status == "indeterminate" and why in result.reasons[0]
+
+
+@pytest.mark.skipif(not CPIC.exists(), reason="../shared/refdata/cpic absent")
+def test_every_cpic_row_made_of_covered_alleles_agrees(kb):
+    from trdnav.rules.pgx import diplotype_phenotype
+
+    terms = {p.id: p.term for p in kb.pgx.phenotypes}
+    checked = 0
+    with (CPIC / "diplotype_phenotype.tsv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            gene = kb.gene_by_id.get(row["gene"])
+            if gene is None or not gene.function_pairs:
+                continue
+            diplotype = parse_diplotype(row["diplotype"], row["gene"])
+            assert diplotype is not None
+            phenotype, _ = diplotype_phenotype(gene, diplotype)
+            if phenotype is not None:
+                checked += 1
+                assert terms[phenotype] == row["phenotype"], row
+    assert checked == 10  # every pair of *1, *2, *3, *17 (both orders count once in CPIC's table)

@@ -237,6 +237,15 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         problems.extend(f"pgx.yaml: {gene.id}: unknown phenotype {p!r}" for p in used if p not in phenotype_ids)
         if gene.activity_score_bins and not gene.activity_score_sources:
             problems.append(f"pgx.yaml: {gene.id}: activity_score_bins need activity_score_sources")
+        if gene.alleles and not gene.allele_sources:
+            problems.append(f"pgx.yaml: {gene.id}: alleles need allele_sources")
+        if gene.function_pairs and not gene.function_pair_sources:
+            problems.append(f"pgx.yaml: {gene.id}: function_pairs need function_pair_sources")
+        problems.extend(
+            f"pgx.yaml: {gene.id}: unknown phenotype {pair.phenotype!r}"
+            for pair in gene.function_pairs
+            if pair.phenotype not in phenotype_ids
+        )
 
     kb = KnowledgeBase(
         kb_version=sources.kb_version,

@@ -375,11 +375,25 @@ class ScoreBin(Strict):
     max: float | None = None
 
 
+class AlleleFunction(Strict):
+    allele: str
+    function: Literal["increased", "normal", "decreased", "no_function", "uncertain", "unknown"]
+
+
+class FunctionPair(Strict):
+    functions: tuple[str, str]
+    phenotype: str
+
+
 class Gene(Cited):
     id: str
     phenotypes: tuple[str, ...]
     activity_score_bins: tuple[ScoreBin, ...] = ()
     activity_score_sources: Citations = ()
+    alleles: tuple[AlleleFunction, ...] = ()
+    allele_sources: Citations = ()
+    function_pairs: tuple[FunctionPair, ...] = ()
+    function_pair_sources: Citations = ()
 
 
 class PgxFile(FileHeader):

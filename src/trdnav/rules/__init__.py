@@ -34,6 +34,7 @@ RULES: tuple[str, ...] = (
     pseudo.RULE_TRIALS,
     pgx.RULE_REPORTED,
     pgx.RULE_SCORE,
+    pgx.RULE_DIPLOTYPE,
     pgx.RULE_INDETERMINATE,
     pgx.RULE_NOT_COVERED,
 )

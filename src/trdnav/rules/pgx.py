@@ -11,13 +11,37 @@ from __future__ import annotations
 from trdnav.assessment import Basis, Fact, GenePhenotype
 from trdnav.knowledge.loader import KnowledgeBase
 from trdnav.knowledge.schema import Gene
+from trdnav.record.genotype import Diplotype
 from trdnav.record.normalise import NGenotype
 from trdnav.rules.context import Context
 
 RULE_REPORTED = "pgx.reported_phenotype"
 RULE_SCORE = "pgx.activity_score"
+RULE_DIPLOTYPE = "pgx.diplotype_functions"
 RULE_INDETERMINATE = "pgx.indeterminate"
 RULE_NOT_COVERED = "pgx.gene_not_covered"
+
+
+def diplotype_phenotype(gene: Gene, diplotype: Diplotype) -> tuple[str | None, str]:
+    """(phenotype id, reason) from the two alleles' functions; None with the reason when the
+    KB cannot translate it (an allele not listed, a copy number or a tandem arrangement)."""
+    functions = {a.allele: a.function for a in gene.alleles}
+    found = []
+    for haplotype in (diplotype.first, diplotype.second):
+        if len(haplotype.parts) != 1 or haplotype.parts[0].copies is not None:
+            return None, f"{haplotype} has a copy number or tandem arrangement trdnav does not translate for {gene.id}"
+        allele = haplotype.parts[0].allele
+        if allele not in functions:
+            return (
+                None,
+                f"{gene.id} {allele} is not in trdnav's allele function table yet (knowledge/GAPS.md section E)",
+            )
+        found.append(functions[allele])
+    for pair in gene.function_pairs:
+        if sorted(pair.functions) == sorted(found):
+            readable = " and ".join(f.replace("_", " ") for f in found)
+            return pair.phenotype, f"{diplotype}: {readable} function"
+    return None, f"no rule for a {' and '.join(found)} function pair in trdnav's table"
 
 
 def score_phenotype(gene: Gene, score: float) -> str | None:
@@ -109,10 +133,25 @@ def interpret(g: NGenotype, kb: KnowledgeBase) -> GenePhenotype:
             tuple(reasons),
             Basis(RULE_SCORE, facts, tuple(dict.fromkeys(sources))),
         )
-    reasons.append(
-        f"{g.gene} allele function tables are not yet in trdnav's knowledge base, so a diplotype "
-        "is not translated (knowledge/GAPS.md section E)"
-    )
+    if g.diplotype is not None and gene.function_pairs:
+        from_pair, why = diplotype_phenotype(gene, g.diplotype)
+        if from_pair is not None:
+            cited = (*sources, *gene.allele_sources, *gene.function_pair_sources)
+            return GenePhenotype(
+                g.gene,
+                given,
+                "derived",
+                term[from_pair].term,
+                None,
+                (why,),
+                Basis(RULE_DIPLOTYPE, facts, tuple(dict.fromkeys(cited))),
+            )
+        reasons.append(why)
+    else:
+        reasons.append(
+            f"{g.gene} allele function tables are not yet in trdnav's knowledge base, so a diplotype "
+            "is not translated (knowledge/GAPS.md section E)"
+        )
     if g.diplotype is not None and (g.diplotype.first.uncounted or g.diplotype.second.uncounted):
         reasons.append("the diplotype has an uncounted copy number (xN), which CPIC does not translate")
     missing = (f"{g.path}.phenotype or {g.path}.activity_score as reported by the lab",)
