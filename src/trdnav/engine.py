@@ -29,7 +29,7 @@ from trdnav.rules.pgx import phenotypes
 from trdnav.rules.pseudo import run_checks
 from trdnav.rules.scales import safety_warnings, trajectories
 from trdnav.rules.staging import DAYS_PER_MONTH, stage_all
-from trdnav.rules.timeline import RULE_ROLE, max_dose, optimised
+from trdnav.rules.timeline import RULE_ROLE, optimised
 
 
 def assess(record: Record, kb: KnowledgeBase, *, as_of: date, profile: str | None = None) -> Assessment:
@@ -107,7 +107,7 @@ def _trial_finding(ctx: Context, t: NTrial, profile_id: str, min_weeks: float, c
         start=t.trial.start,
         stop=t.trial.stop,
         weeks=round(t.weeks, 1),
-        max_dose=max_dose(t),
+        max_dose=t.max_dose,
         dose_unit=t.drug.dose_unit,
         optimised=optimised(t),
         adequacy=ctx.adequacy(t, profile_id, min_weeks),

@@ -69,8 +69,16 @@ def judge_trial(ctx: Context, trial: NTrial, definition: TrdDefinition) -> Count
     return CountedTrial(trial.trial.id, name, result, "; ".join(missing))
 
 
-def _undecided_verdict(definition: TrdDefinition, verdict: Verdict, summary: str, basis: Basis) -> DefinitionVerdict:
-    """A verdict reached before any trial is counted (no episode; out of scope)."""
+def _verdict(
+    definition: TrdDefinition,
+    verdict: Verdict,
+    summary: str,
+    basis: Basis,
+    failures: int = 0,
+    possible: int = 0,
+    trials: tuple[CountedTrial, ...] = (),
+) -> DefinitionVerdict:
+    """Every verdict names the definition's own profile, weeks and threshold."""
     return DefinitionVerdict(
         definition.id,
         definition.name,
@@ -78,10 +86,10 @@ def _undecided_verdict(definition: TrdDefinition, verdict: Verdict, summary: str
         definition.min_weeks,
         definition.failure_below_pct,
         verdict,
-        0,
-        0,
+        failures,
+        possible,
         definition.min_failures,
-        (),
+        trials,
         summary,
         basis,
     )
@@ -91,7 +99,7 @@ def evaluate(ctx: Context, definition: TrdDefinition) -> DefinitionVerdict:
     episode = ctx.record.current_episode
     sources = tuple(definition.sources)
     if episode is None:
-        return _undecided_verdict(
+        return _verdict(
             definition,
             "unknown",
             "no episode recorded: TRD is judged within the current episode",
@@ -103,7 +111,7 @@ def evaluate(ctx: Context, definition: TrdDefinition) -> DefinitionVerdict:
     excluded = ctx.excluded_episode(definition.excluded_diagnoses)
     if excluded is not None:
         path, diagnosis = excluded
-        return _undecided_verdict(
+        return _verdict(
             definition,
             "not_applicable",
             f"{definition.name} does not apply: {path} is diagnosed {diagnosis.replace('_', ' ')}",
@@ -131,19 +139,14 @@ def evaluate(ctx: Context, definition: TrdDefinition) -> DefinitionVerdict:
         verdict, summary = "not_trd", f"{failures} failed adequate treatment(s) (needs {need})"
     facts = (episode_fact, *(Fact(by_id[j.trial_id].path, f"{j.treatment}: {j.status}") for j in judged))
     missing = tuple(f"{by_id[j.trial_id].path}: {j.reason}" for j in judged if j.status == "unknown")
-    return DefinitionVerdict(
-        definition.id,
-        definition.name,
-        definition.adequacy_profile,
-        definition.min_weeks,
-        definition.failure_below_pct,
+    return _verdict(
+        definition,
         verdict,
-        failures,
-        possible,
-        need,
-        tuple(judged),
         summary,
         Basis(RULE, facts, sources, missing if verdict == "unknown" else ()),
+        failures,
+        possible,
+        tuple(judged),
     )
 
 

@@ -48,10 +48,6 @@ def weeks_at_or_above(trial: NTrial, floor: float) -> float:
     return longest / 7
 
 
-def max_dose(trial: NTrial) -> float | None:
-    return trial.max_dose
-
-
 def optimised(trial: NTrial) -> bool:
     """Dose raised after it had reached the low end of the usual range (MGH-S
     'optimisation'): titrating up to a first therapeutic dose is not optimising it."""
@@ -79,7 +75,7 @@ def therapeutic(trial: NTrial) -> bool:
     antidepressant strategy when roles are inferred or outcome windows are cut.
     """
     drug = trial.drug
-    top = max_dose(trial)
+    top = trial.max_dose
     return drug.kind != "medication" or top is None or drug.usual_range is None or top >= drug.usual_range.min
 
 
