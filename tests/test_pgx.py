@@ -118,12 +118,65 @@ def test_reported_phenotypes_are_normalised_to_cpic_terms(written, term):
 
 def test_disagreeing_phenotype_and_score_are_indeterminate_not_a_choice():
     result = pgx({"gene": "CYP2D6", "activity_score": 0, "phenotype": "normal metabolizer"})["CYP2D6"]
-    assert result.status == "indeterminate" and "disagree" in result.reasons[0]
+    assert result.status == "indeterminate" and "disagree" in result.reasons[-1]
 
 
-def test_a_diplotype_alone_is_indeterminate_with_the_reason():
-    result = pgx({"gene": "CYP2D6", "diplotype": "*1/*4"})["CYP2D6"]
-    assert result.status == "indeterminate" and "allele function tables are not yet" in result.reasons[0]
+def test_a_diplotype_that_disagrees_with_the_reported_phenotype_is_indeterminate():
+    result = pgx({"gene": "CYP2D6", "diplotype": "*4/*4", "phenotype": "normal metabolizer"})["CYP2D6"]
+    assert result.status == "indeterminate"
+    assert "diplotype *4/*4 is Poor Metabolizer; reported Normal Metabolizer" in result.reasons[-1]
+
+
+def test_a_lab_score_from_older_allele_values_is_noted_when_the_phenotype_agrees():
+    # *1/*41 was 1.5 before CPIC's 2022 update moved *41 to 0.25; both are normal metabolizer
+    result = pgx({"gene": "CYP2D6", "diplotype": "*1/*41", "activity_score": 1.5})["CYP2D6"]
+    assert (result.status, result.phenotype, result.activity_score) == ("derived", "Normal Metabolizer", 1.25)
+    assert any("differs from 1.25" in r for r in result.reasons)
+
+
+# CYP2D6 diplotypes worked by hand from CPIC's activity values (CYP2D6 allele functionality
+# table after the 2022 update: *1, *2, *35 = 1; *9, *10, *41 = 0.25; *17, *29 = 0.5; *3-*6 = 0;
+# a duplication counts once per copy) and the Caudle 2020 bins. *1/*4 (AS 1) is intermediate
+# since the 2019 consensus; *1x2 + decreased 0.5 = 2.5 is CPIC's own ultrarapid example.
+CYP2D6_WORKED = [
+    ("*1/*1", 2.0, "Normal Metabolizer"),
+    ("*1/*4", 1.0, "Intermediate Metabolizer"),
+    ("*1/*41", 1.25, "Normal Metabolizer"),
+    ("*4/*41", 0.25, "Intermediate Metabolizer"),
+    ("*10/*10", 0.5, "Intermediate Metabolizer"),
+    ("*4/*5", 0.0, "Poor Metabolizer"),
+    ("*1x2/*4", 2.0, "Normal Metabolizer"),
+    ("*1x2/*17", 2.5, "Ultrarapid Metabolizer"),
+    ("*1/*2x2", 3.0, "Ultrarapid Metabolizer"),
+    ("*4x2/*4", 0.0, "Poor Metabolizer"),
+    ("*1/*4.001", 1.0, "Intermediate Metabolizer"),
+]
+
+
+@pytest.mark.parametrize(("diplotype", "score", "phenotype"), CYP2D6_WORKED)
+def test_cyp2d6_diplotypes_from_activity_values(diplotype, score, phenotype):
+    result = pgx({"gene": "CYP2D6", "diplotype": diplotype})["CYP2D6"]
+    assert (result.status, result.activity_score, result.phenotype) == ("derived", score, phenotype)
+
+
+def test_at_least_three_copies_decide_only_when_the_bound_is_already_ultrarapid():
+    assert pgx({"gene": "CYP2D6", "diplotype": "*1x≥3/*4"})["CYP2D6"].phenotype == "Ultrarapid Metabolizer"
+    # *10x≥3 is at least 0.75: intermediate, normal or more, so no phenotype
+    result = pgx({"gene": "CYP2D6", "diplotype": "*10x≥3/*4"})["CYP2D6"]
+    assert result.status == "indeterminate" and "spans more than one phenotype" in result.reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("diplotype", "why"),
+    [
+        ("*1/*4xN", "uncounted copy number"),
+        ("*36+*10/*10", "tandem or hybrid arrangement"),
+        ("*1/*150", "*150 is not in trdnav's allele function table"),
+    ],
+)
+def test_cyp2d6_diplotypes_trdnav_cannot_score_are_indeterminate_with_the_reason(diplotype, why):
+    result = pgx({"gene": "CYP2D6", "diplotype": diplotype})["CYP2D6"]
+    assert result.status == "indeterminate" and why in result.reasons[0]
     assert result.basis.missing
 
 
@@ -186,6 +239,11 @@ HICKS_2017 = [
     ("*2/*2", "Poor Metabolizer"),
     ("*2/*3", "Poor Metabolizer"),
     ("*17/*2", "Intermediate Metabolizer"),
+    # CPIC PPI guideline 2021 (Lima et al.) Table 1: *9 decreased function
+    ("*1/*9", "Likely Intermediate Metabolizer"),
+    ("*9/*17", "Likely Intermediate Metabolizer"),
+    ("*9/*9", "Likely Intermediate Metabolizer"),
+    ("*2/*9", "Likely Poor Metabolizer"),
 ]
 
 
@@ -198,7 +256,7 @@ def test_cyp2c19_diplotypes_from_allele_functions(diplotype, phenotype):
 @pytest.mark.parametrize(
     ("diplotype", "why"),
     [
-        ("*1/*9", "*9 is not in trdnav's allele function table"),
+        ("*1/*4", "*4 is not in trdnav's allele function table"),
         ("*1x2/*2", "copy number or tandem arrangement"),
     ],
 )
@@ -208,20 +266,27 @@ def test_cyp2c19_diplotypes_the_table_cannot_translate_are_indeterminate(diploty
 
 
 @pytest.mark.skipif(not CPIC.exists(), reason="../shared/refdata/cpic absent")
-def test_every_cpic_row_made_of_covered_alleles_agrees(kb):
-    from trdnav.rules.pgx import diplotype_phenotype
+def test_every_cpic_diplotype_made_of_covered_alleles_agrees(kb):
+    """Every row of CPIC's diplotype-to-phenotype data that trdnav translates gives CPIC's
+    phenotype (and, for CYP2D6, CPIC's activity score); rows with an allele trdnav does not
+    list must come out untranslated, never as a guess."""
+    from trdnav.rules.pgx import diplotype_phenotype, diplotype_score
 
     terms = {p.id: p.term for p in kb.pgx.phenotypes}
-    checked = 0
+    checked: dict[str, int] = {}
     with (CPIC / "diplotype_phenotype.tsv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
-            gene = kb.gene_by_id.get(row["gene"])
-            if gene is None or not gene.function_pairs:
-                continue
+            gene = kb.gene_by_id[row["gene"]]
             diplotype = parse_diplotype(row["diplotype"], row["gene"])
             assert diplotype is not None
-            phenotype, _ = diplotype_phenotype(gene, diplotype)
-            if phenotype is not None:
-                checked += 1
-                assert terms[phenotype] == row["phenotype"], row
-    assert checked == 10  # every pair of *1, *2, *3, *17 (both orders count once in CPIC's table)
+            phenotype, why = diplotype_phenotype(gene, diplotype)
+            if phenotype is None:
+                continue
+            checked[gene.id] = checked.get(gene.id, 0) + 1
+            assert terms[phenotype] == row["phenotype"], (row, why)
+            if gene.activity_score_bins:
+                score, at_least, _ = diplotype_score(gene, diplotype)
+                expected = row["activity_score"]
+                assert (at_least, score) == (expected.startswith("≥"), float(expected.lstrip("≥"))), row
+    # the covered alleles make this many CPIC rows (both orders of a pair count once in CPIC's data)
+    assert checked == {"CYP2D6": 990, "CYP2C19": 15, "CYP2B6": 15}
