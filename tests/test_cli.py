@@ -434,9 +434,34 @@ def test_pgx_reads_each_form_a_lab_reports():
     assert rows == {
         "CYP2D6": ("derived", "Normal Metabolizer"),
         "CYP2C19": ("reported", "Poor Metabolizer"),
-        "CYP2B6": ("indeterminate", "Indeterminate"),
+        "CYP2B6": ("derived", "Intermediate Metabolizer"),
     }
-    assert {c["id"] for c in data["citations"]} <= {"caudle2017", "caudle2020", "bousman2023"}
+    assert {"caudle2017", "caudle2020", "bousman2023", "desta2019"} <= {c["id"] for c in data["citations"]}
+    drugs = {d["drug_id"]: d for d in data["pgx_regimen"]["drugs"]}
+    assert drugs["citalopram"]["category"] == "consider_alternative"
+    assert drugs["mirtazapine"]["category"] == "no_guidance"
+
+
+def test_pgx_meds_phenoconvert_and_mark_what_is_taken():
+    result = invoke("pgx", "-g", "CYP2D6=*1/*1", "--meds", "paroxetine, lithium", "-f", "json")
+    assert result.exit_code == 0, result.output
+    regimen = json.loads(result.stdout)["pgx_regimen"]
+    (expressed,) = regimen["expressed"]
+    assert (expressed["genotype_phenotype"], expressed["expressed"]) == ("Normal Metabolizer", "Poor Metabolizer")
+    drugs = {d["drug_id"]: d for d in regimen["drugs"]}
+    assert drugs["paroxetine"]["status"] == drugs["lithium"]["status"] == "current"
+    assert drugs["nortriptyline"]["category"] == "consider_alternative"  # CPIC TCA, PM as expressed
+
+
+def test_pgx_meds_unknown_name_is_kept_with_a_warning_naming_the_option():
+    result = invoke("pgx", "-g", "CYP2D6=*1/*1", "--meds", "parox", "-f", "json")
+    assert result.exit_code == 0, result.output
+    (warning,) = json.loads(result.stdout)["warnings"]
+    assert (warning["rule"], warning["field"]) == ("record.medication_not_in_kb", "--meds entry 1")
+    # a drug outside the catalog that the modulator table knows is read, not warned about
+    quinidine = json.loads(invoke("pgx", "-g", "CYP2D6=*1/*1", "--meds", "quinidine", "-f", "json").stdout)
+    assert quinidine["warnings"] == []
+    assert quinidine["pgx_regimen"]["expressed"][0]["expressed"] == "Poor Metabolizer"
 
 
 def test_pgx_text_names_genes_and_sources():

@@ -49,6 +49,17 @@ def project(a: Assessment) -> dict:
         "checks": {c.check_id: c.status for c in a.checks},
         "warnings": [w.rule for w in a.warnings],
         "pharmacogenetics": {g.gene: [g.status, g.phenotype] for g in a.pharmacogenetics},
+        "pgx_regimen": None
+        if a.pgx_regimen is None
+        else {
+            "expressed": {x.gene: x.expressed for x in a.pgx_regimen.expressed if x.modulators},
+            # the action groups by drug id (the long no-guidance list is left out)
+            "groups": {
+                group: sorted(d.drug_id for d in a.pgx_regimen.drugs if d.category == group)
+                for group in ("consider_alternative", "adjust_dose_or_monitor", "use_as_directed")
+            },
+            "flags": sorted(f.trial_id for f in a.pgx_regimen.flags),
+        },
     }
 
 
@@ -88,6 +99,9 @@ def test_every_rule_is_reached_by_a_golden_case(kb):
         bases += [t.role_basis for t in a.trials]
         bases += [d.basis for d in a.definitions] + [s.basis for s in a.stages]
         bases += [s.basis for s in a.scales] + [c.basis for c in a.checks] + [g.basis for g in a.pharmacogenetics]
+        if a.pgx_regimen is not None:
+            bases += [x.basis for x in a.pgx_regimen.expressed] + [f.basis for f in a.pgx_regimen.flags]
+            bases += [g.basis for d in a.pgx_regimen.drugs for g in d.guidance]
         reached |= {b.rule for b in bases} | {w.rule for w in a.warnings}
     assert sorted(set(RULES) - reached) == []
     assert reached <= set(RULES), "a rule id is used that RULES does not list"

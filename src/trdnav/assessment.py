@@ -201,6 +201,76 @@ class GenePhenotype:
 
 
 @dataclass(frozen=True, slots=True)
+class ExpressedPhenotype:
+    """A gene's phenotype as currently expressed: the genotype's, changed by co-medications
+    that inhibit or induce the enzyme (phenoconversion). Same as the genotype's when none."""
+
+    gene: str
+    genotype_phenotype: str
+    # None: a modulator is present but the change cannot be computed from what is known
+    expressed: str | None
+    activity_score: float | None
+    modulators: tuple[str, ...]
+    reasons: tuple[str, ...]
+    basis: Basis
+
+
+GuidanceCategory = Literal["use_as_directed", "adjust_dose_or_monitor", "consider_alternative", "no_guidance"]
+
+
+@dataclass(frozen=True, slots=True)
+class Guidance:
+    """One source's recommendation for one drug and this patient's phenotypes."""
+
+    guideline: str
+    kind: Literal["cpic", "fda_label"]
+    # e.g. "CYP2C19 Ultrarapid Metabolizer"; "(as expressed)" when phenoconversion changed it
+    lookup: tuple[str, ...]
+    # looked up with the phenotype as expressed after phenoconversion, not the genotype's
+    as_expressed: bool
+    category: GuidanceCategory
+    classification: str | None
+    implication: str | None
+    # what the source says this phenotype puts at risk: "efficacy" (lower exposure), "side_effects"
+    risks: tuple[str, ...]
+    recommendation: str
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class DrugAdvice:
+    """A row of the whole-regimen table: one catalog drug, its group and why."""
+
+    drug_id: str
+    drug: str
+    # the patient's relation to the drug: taking it now, tried before, or not yet
+    status: Literal["current", "tried", "not_taken"]
+    category: GuidanceCategory
+    reason: str
+    guidance: tuple[Guidance, ...]
+    phenoconverted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class GenotypeFlag:
+    """A trial whose poor result the patient's genotype may explain (e.g. pseudo-resistance
+    from low exposure in an ultrarapid metabolizer)."""
+
+    trial_id: str
+    drug: str
+    outcome: str
+    message: str
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class PgxRegimen:
+    expressed: tuple[ExpressedPhenotype, ...]
+    drugs: tuple[DrugAdvice, ...]
+    flags: tuple[GenotypeFlag, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Warning:
     kind: Literal["input", "safety"]
     rule: str
@@ -250,4 +320,6 @@ class Assessment:
     scales: tuple[ScaleTrajectory, ...]
     checks: tuple[Check, ...]
     pharmacogenetics: tuple[GenePhenotype, ...]
+    # drug guidance from the phenotypes; None when the record has no pharmacogenetic result
+    pgx_regimen: PgxRegimen | None
     citations: tuple[Citation, ...]

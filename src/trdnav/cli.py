@@ -7,6 +7,7 @@ TRDNAV_DEBUG is set. Heavy imports happen inside commands to keep start-up fast.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -123,6 +124,15 @@ def pgx(
             "or a phenotype (CYP2C19=poor metabolizer).",
         ),
     ],
+    meds: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--meds",
+            "-m",
+            help="A medication the patient takes now, repeatable or comma-separated (for phenoconversion "
+            "and the 'taking now' mark in the regimen table).",
+        ),
+    ] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="text or JSON.")] = Format.text,
 ) -> None:
     """Interpret pharmacogenetic results alone, without a patient record (labs, pharmacists)."""
@@ -137,20 +147,26 @@ def pgx(
         if not sep or not gene.strip() or not value.strip():
             _fail([f"--genotype {i + 1}: got {item!r}; expected GENE=RESULT, e.g. CYP2D6=*1/*4"], EXIT_BAD_INPUT)
         entries.append(_genotype_entry(gene.strip(), value.strip()))
+    medications = [{"drug": name.strip()} for item in meds or () for name in item.split(",") if name.strip()]
     kb = _load_kb()
     try:
-        result = run(parse_record({"patient": {"id": "pgx"}, "genotypes": entries}), kb, as_of=date.today())
+        record = {"patient": {"id": "pgx"}, "genotypes": entries, "medications": medications}
+        result = run(parse_record(record), kb, as_of=date.today())
     except RecordError as exc:
         # name the option the user typed rather than a record path they never saw
         _fail(
-            [re.sub(r"genotypes\[(\d+)\]\.?(\w*)", _option_name, str(p)) for p in exc.problems],
+            [_cli_names(str(p)) for p in exc.problems],
             EXIT_BAD_INPUT,
         )
+    # name the options the user typed rather than record paths they never saw
+    result = dataclasses.replace(
+        result, warnings=tuple(dataclasses.replace(w, field=_cli_names(w.field)) for w in result.warnings)
+    )
     if format is Format.json:
         from trdnav.report.as_json import to_dict
 
         data = to_dict(pgx_only(result))
-        keep = ("engine_version", "kb_version", "warnings", "pharmacogenetics", "citations")
+        keep = ("engine_version", "kb_version", "warnings", "pharmacogenetics", "pgx_regimen", "citations")
         sys.stdout.write(json.dumps({k: data[k] for k in keep}, indent=2) + "\n")
     else:
         from trdnav.report.text import render_pgx
@@ -161,6 +177,15 @@ def pgx(
 def _option_name(match: re.Match[str]) -> str:
     field = f" ({match[2]})" if match[2] else ""
     return f"--genotype {int(match[1]) + 1}{field}"
+
+
+def _meds_name(match: re.Match[str]) -> str:
+    return f"--meds entry {int(match[1]) + 1}"
+
+
+def _cli_names(text: str) -> str:
+    text = re.sub(r"genotypes\[(\d+)\]\.?(\w*)", _option_name, text)
+    return re.sub(r"medications\[(\d+)\]\.?(\w*)", _meds_name, text)
 
 
 def _genotype_entry(gene: str, result: str) -> dict[str, object]:

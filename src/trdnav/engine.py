@@ -26,6 +26,7 @@ from trdnav.record.normalise import NTrial, normalise
 from trdnav.rules.context import Context
 from trdnav.rules.definitions import evaluate_all
 from trdnav.rules.pgx import phenotypes
+from trdnav.rules.pgx_guidance import regimen
 from trdnav.rules.pseudo import run_checks
 from trdnav.rules.scales import safety_warnings, trajectories
 from trdnav.rules.staging import DAYS_PER_MONTH, stage_all
@@ -49,6 +50,7 @@ def assess(record: Record, kb: KnowledgeBase, *, as_of: date, profile: str | Non
     scales = trajectories(ctx)
     checks = run_checks(ctx)
     pgx = phenotypes(ctx)
+    pgx_regimen = regimen(ctx, pgx, trials)
     warnings = safety_warnings(ctx) + tuple(
         Warning("input", w.rule, w.field, w.message, w.sources) for w in normalised.warnings
     )
@@ -56,6 +58,9 @@ def assess(record: Record, kb: KnowledgeBase, *, as_of: date, profile: str | Non
     bases: list[Basis] = [t.adequacy.basis for t in trials] + [t.outcome.basis for t in trials]
     bases += [d.basis for d in definitions] + [s.basis for s in stages]
     bases += [s.basis for s in scales] + [c.basis for c in checks] + [g.basis for g in pgx]
+    if pgx_regimen is not None:
+        bases += [x.basis for x in pgx_regimen.expressed] + [f.basis for f in pgx_regimen.flags]
+        bases += [g.basis for d in pgx_regimen.drugs for g in d.guidance]
     cited = {source_id(c) for b in bases for c in b.sources}
     cited |= {source_id(c) for w in warnings for c in w.sources}
     cited |= {source_id(c) for c in chosen.sources}
@@ -76,6 +81,7 @@ def assess(record: Record, kb: KnowledgeBase, *, as_of: date, profile: str | Non
         scales=scales,
         checks=checks,
         pharmacogenetics=pgx,
+        pgx_regimen=pgx_regimen,
         citations=tuple(_citation(kb, sid) for sid in sorted(cited)),
     )
 

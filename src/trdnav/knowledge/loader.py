@@ -8,6 +8,7 @@ synonym) that maps to two treatments, and a profile reference that points nowher
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from trdnav.knowledge.schema import (
     DefinitionsFile,
     DrugsFile,
     PgxFile,
+    PgxGuidanceFile,
     PseudoFile,
     ScalesFile,
     SourcesFile,
@@ -40,6 +42,7 @@ FILES: dict[str, type[BaseModel]] = {
     "staging.yaml": StagingFile,
     "pseudo_resistance.yaml": PseudoFile,
     "pgx.yaml": PgxFile,
+    "pgx_guidance.yaml": PgxGuidanceFile,
 }
 
 
@@ -73,6 +76,7 @@ class KnowledgeBase:
     staging: StagingFile
     pseudo: PseudoFile
     pgx: PgxFile
+    pgx_guidance: PgxGuidanceFile
     # derived indexes, built once at load time
     drug_by_id: Mapping[str, Any]
     drug_by_name: Mapping[str, str]
@@ -85,6 +89,12 @@ class KnowledgeBase:
     condition_by_name: Mapping[str, Any]
     gene_by_id: Mapping[str, Any]
     phenotype_by_name: Mapping[str, Any]
+    guideline_by_id: Mapping[str, Any]
+    # drug id -> its guidance entries, in the file's order (CPIC first, then labels)
+    guidance_by_drug: Mapping[str, tuple[Any, ...]]
+    # normalised drug name -> the modulator entries for it (catalog drugs under every name)
+    modulators_by_name: Mapping[str, tuple[Any, ...]]
+    no_guidance_by_drug: Mapping[str, Any]
 
     def citations(self) -> Iterator[tuple[str, str]]:
         """Every (where, citation) pair in the KB, for checks and the coverage report."""
@@ -160,6 +170,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     staging = parsed["staging.yaml"]
     pseudo = parsed["pseudo_resistance.yaml"]
     pgx = parsed["pgx.yaml"]
+    pgx_guidance = parsed["pgx_guidance.yaml"]
     assert isinstance(sources, SourcesFile)
     assert isinstance(classes, ClassesFile)
     assert isinstance(drugs, DrugsFile)
@@ -169,6 +180,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     assert isinstance(staging, StagingFile)
     assert isinstance(pseudo, PseudoFile)
     assert isinstance(pgx, PgxFile)
+    assert isinstance(pgx_guidance, PgxGuidanceFile)
 
     problems: list[str] = []
     versions = {name: getattr(model, "kb_version", None) for name, model in parsed.items()}
@@ -247,6 +259,40 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
             if pair.phenotype not in phenotype_ids
         )
 
+    guideline_by_id = _index(pgx_guidance.guidelines, "pgx_guidance.yaml guidelines", problems)
+    guidance_by_drug: dict[str, tuple[Any, ...]] = {}
+    for entry in pgx_guidance.drug_guidance:
+        where = f"pgx_guidance.yaml: {'/'.join(entry.drugs)} ({entry.guideline})"
+        problems.extend(f"{where}: unknown drug {d!r}" for d in entry.drugs if d not in drug_by_id)
+        if entry.guideline not in guideline_by_id:
+            problems.append(f"{where}: unknown guideline")
+        problems.extend(_guidance_problems(entry, gene_by_id, where))
+        for drug_id in entry.drugs:
+            guidance_by_drug[drug_id] = (*guidance_by_drug.get(drug_id, ()), entry)
+    modulators_by_name: dict[str, tuple[Any, ...]] = {}
+    for modulator in pgx_guidance.modulators:
+        known = drug_by_id.get(modulator.drug)
+        names = (known.id, known.name, *known.brands, *known.synonyms) if known else (modulator.drug,)
+        for name in dict.fromkeys(normalise_name(n) for n in names):
+            modulators_by_name[name] = (*modulators_by_name.get(name, ()), modulator)
+    for rule in pgx_guidance.phenoconversion:
+        where = f"pgx_guidance.yaml: phenoconversion {rule.gene} {rule.strength} {rule.effect}"
+        target = gene_by_id.get(rule.gene)
+        if target is None:
+            problems.append(f"{where}: unknown gene")
+        elif (rule.activity_multiplier is None) == (rule.to_phenotype is None):
+            problems.append(f"{where}: give exactly one of activity_multiplier or to_phenotype")
+        elif rule.activity_multiplier is not None and not target.activity_score_bins:
+            problems.append(f"{where}: activity_multiplier needs a gene scored by activity")
+        elif rule.to_phenotype is not None and rule.to_phenotype not in target.phenotypes:
+            problems.append(f"{where}: unknown phenotype {rule.to_phenotype!r}")
+    no_guidance_by_drug = {n.drug: n for n in pgx_guidance.no_guidance}
+    for drug_id in no_guidance_by_drug:
+        if drug_id not in drug_by_id:
+            problems.append(f"pgx_guidance.yaml: no_guidance for unknown drug {drug_id!r}")
+        if drug_id in guidance_by_drug:
+            problems.append(f"pgx_guidance.yaml: {drug_id} has guidance and a no_guidance entry")
+
     kb = KnowledgeBase(
         kb_version=sources.kb_version,
         sources=sources,
@@ -258,6 +304,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         staging=staging,
         pseudo=pseudo,
         pgx=pgx,
+        pgx_guidance=pgx_guidance,
         drug_by_id=drug_by_id,
         drug_by_name=drug_by_name,
         class_by_id=class_by_id,
@@ -269,6 +316,10 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         condition_by_name=condition_by_name,
         gene_by_id=gene_by_id,
         phenotype_by_name=phenotype_by_name,
+        guideline_by_id=guideline_by_id,
+        guidance_by_drug=guidance_by_drug,
+        modulators_by_name=modulators_by_name,
+        no_guidance_by_drug=no_guidance_by_drug,
     )
     for where, citation in kb.citations():
         if source_id(citation) not in source_by_id:
@@ -276,6 +327,70 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     if problems:
         raise KnowledgeError(problems)
     return kb
+
+
+NO_RESULT = "no_result"
+
+
+def _guidance_problems(entry: Any, gene_by_id: Mapping[str, Any], where: str) -> list[str]:
+    """Rows must use the entry's genes and known phenotypes; a CPIC table must give every
+    phenotype combination exactly one row (a gene "no_result" only beside a tested gene)."""
+    problems = []
+    if any(g not in gene_by_id for g in entry.genes):
+        return [f"{where}: unknown gene in {entry.genes}"]
+    genes = [gene_by_id[g] for g in entry.genes]
+    for table in ("implications", "risks"):
+        for gene_id, by_phenotype in getattr(entry, table).items():
+            if gene_id not in entry.genes:
+                problems.append(f"{where}: {table} for {gene_id}, not one of the table's genes")
+                continue
+            problems.extend(
+                f"{where}: {table}: {gene_id} phenotype {p!r} unknown"
+                for p in by_phenotype
+                if p not in gene_by_id[gene_id].phenotypes
+            )
+    for i, row in enumerate(entry.rows):
+        if set(row.when) != set(entry.genes):
+            problems.append(f"{where}: row {i} names genes {sorted(row.when)}, expected {sorted(entry.genes)}")
+            continue
+        problems.extend(
+            f"{where}: row {i}: scores for {g}, which is not scored by activity"
+            for g in row.scores
+            if g not in row.when or not gene_by_id[g].activity_score_bins
+        )
+        for gene in genes:
+            allowed = set(gene.phenotypes) | ({NO_RESULT} if len(genes) > 1 else set())
+            problems.extend(
+                f"{where}: row {i}: {gene.id} phenotype {p!r} unknown" for p in row.when[gene.id] if p not in allowed
+            )
+    if problems or entry.coverage != "exhaustive":
+        return problems
+    domains = [(*g.phenotypes, *((NO_RESULT,) if len(genes) > 1 else ())) for g in genes]
+    for combination in itertools.product(*domains):
+        if all(p == NO_RESULT for p in combination):
+            continue
+        hits = [
+            i
+            for i, row in enumerate(entry.rows)
+            if all(p in row.when[g] for g, p in zip(entry.genes, combination, strict=True))
+        ]
+        if len(hits) > 1 and _split_by_score([entry.rows[i] for i in hits]):
+            continue
+        if len(hits) != 1:
+            label = " x ".join(f"{g} {p}" for g, p in zip(entry.genes, combination, strict=True))
+            problems.append(f"{where}: {label} matches {len(hits)} rows {hits}, expected exactly one")
+    return problems
+
+
+def _split_by_score(rows: list[Any]) -> bool:
+    """Rows that share a phenotype combination are allowed when each covers its own,
+    non-overlapping activity-score range of one gene."""
+    genes = {g for row in rows for g in row.scores}
+    if len(genes) != 1 or not all(row.scores for row in rows):
+        return False
+    (gene,) = genes
+    ranges = sorted(row.scores[gene] for row in rows)
+    return all(a[1] < b[0] for a, b in itertools.pairwise(ranges))
 
 
 def _index_names(item: Any, names: Iterable[str], index: dict[str, Any], where: str, problems: list[str]) -> None:

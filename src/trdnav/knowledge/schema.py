@@ -375,9 +375,16 @@ class ScoreBin(Strict):
     max: float | None = None
 
 
+AlleleFunctionTerm = Literal["increased", "normal", "decreased", "no_function", "uncertain", "unknown"]
+
+
 class AlleleFunction(Strict):
     allele: str
-    function: Literal["increased", "normal", "decreased", "no_function", "uncertain", "unknown"]
+    function: AlleleFunctionTerm
+    # CYP2D6: the allele's activity value; a diplotype's activity score is their sum
+    activity: float | None = Field(default=None, ge=0)
+    # the allele's own citation when it is not the gene's allele_sources
+    sources: Citations = ()
 
 
 class FunctionPair(Strict):
@@ -399,3 +406,85 @@ class Gene(Cited):
 class PgxFile(FileHeader):
     phenotypes: tuple[PhenotypeTerm, ...]
     genes: tuple[Gene, ...]
+
+
+# --- pharmacogenetic drug guidance ----------------------------------------------------------
+
+# the four groups of the whole-regimen table, most reassuring first
+GuidanceCategory = Literal["use_as_directed", "adjust_dose_or_monitor", "consider_alternative", "no_guidance"]
+Classification = Literal["strong", "moderate", "optional", "no_recommendation"]
+# what the source says the phenotype puts at risk: benefit (lower exposure) or tolerability
+Risk = Literal["efficacy", "side_effects"]
+
+
+class Guideline(Cited):
+    id: str
+    name: str
+    kind: Literal["cpic", "fda_label"]
+    version: str
+    # look the table up with the phenotype as expressed after phenoconversion as well as the
+    # genotype's; off for labels, whose own interaction rules cover co-medications
+    applies_to_expressed: bool = False
+
+
+class GuidanceRow(Cited):
+    # gene -> the phenotype ids (or "no_result": that gene was not tested) this row covers
+    when: dict[str, tuple[str, ...]]
+    # a row for part of a phenotype: gene -> [min, max] activity score (CPIC splits
+    # nortriptyline's intermediate metabolizers by score)
+    scores: dict[str, tuple[float, float]] = {}
+    category: GuidanceCategory
+    classification: Classification | None = None
+    implication: str | None = None
+    # what the implication says is at risk (read from the implication text)
+    risks: tuple[Risk, ...] = ()
+    recommendation: str
+
+
+class DrugGuidance(Cited):
+    # the drugs one table covers (CPIC gives citalopram and escitalopram one table)
+    drugs: tuple[str, ...]
+    guideline: str
+    genes: tuple[str, ...]
+    rows: tuple[GuidanceRow, ...]
+    # gene -> phenotype id -> CPIC's implication, for tables whose rows combine genes
+    implications: dict[str, dict[str, str]] = {}
+    # gene -> phenotype id -> what that implication says is at risk
+    risks: dict[str, dict[str, tuple[Risk, ...]]] = {}
+    # "exhaustive": every phenotype combination of the genes has exactly one row (CPIC tables);
+    # "partial": only the phenotypes the label names (FDA labels); others fall to the next source
+    coverage: Literal["exhaustive", "partial"] = "exhaustive"
+
+
+class Modulator(Cited):
+    """A drug's effect on an enzyme, by the FDA's clinical-index classification."""
+
+    drug: str
+    enzyme: str
+    effect: Literal["inhibitor", "inducer"]
+    strength: Literal["strong", "moderate", "weak"]
+
+
+class PhenoconversionRule(Cited):
+    """How a modulator of a given strength changes a gene's phenotype as expressed."""
+
+    gene: str
+    effect: Literal["inhibitor", "inducer"]
+    strength: Literal["strong", "moderate", "weak"]
+    # CYP2D6-style: the activity score is multiplied by this
+    activity_multiplier: float | None = Field(default=None, ge=0)
+    # otherwise: the phenotype as expressed
+    to_phenotype: str | None = None
+
+
+class NoGuidance(Cited):
+    drug: str
+    reason: str
+
+
+class PgxGuidanceFile(FileHeader):
+    guidelines: tuple[Guideline, ...]
+    drug_guidance: tuple[DrugGuidance, ...]
+    modulators: tuple[Modulator, ...] = ()
+    phenoconversion: tuple[PhenoconversionRule, ...] = ()
+    no_guidance: tuple[NoGuidance, ...] = ()

@@ -177,14 +177,61 @@ def render(assessment: Assessment, console: Console) -> None:
     )
 
 
+PGX_WARNINGS = ("record.gene_not_covered", "record.medication_not_in_kb")
+GROUPS = {
+    "consider_alternative": ("Consider an alternative", "bold red"),
+    "adjust_dose_or_monitor": ("Adjust dose or monitor", "yellow"),
+    "use_as_directed": ("Use as directed", "green"),
+    "no_guidance": ("No pharmacogenetic guidance", "dim"),
+}
+STATUS_MARK = {"current": " (taking now)", "tried": " (tried)", "not_taken": ""}
+
+
 def _pharmacogenetics(a: Assessment, console: Console, refs: _Refs) -> None:
-    console.rule("Pharmacogenetics (phenotypes only; drug guidance not yet available)")
+    console.rule("Pharmacogenetics")
     table = Table(expand=True)
     for column in ("gene", "given", "phenotype", "how"):
         table.add_column(column, overflow="fold")
     for g in a.pharmacogenetics:
         table.add_row(f"{g.gene} {refs(g.basis)}", g.given, _label(g.phenotype or g.status), "; ".join(g.reasons))
     console.print(table)
+    regimen = a.pgx_regimen
+    if regimen is None:
+        return
+    for x in regimen.expressed:
+        if x.modulators:
+            shown = x.expressed or "not computed"
+            console.print(
+                Text(
+                    f"{x.gene} as expressed now: {shown} (genotype: {x.genotype_phenotype}). {' '.join(x.reasons)} "
+                    f"{refs(x.basis)}",
+                    style="bold yellow",
+                )
+            )
+    for f in regimen.flags:
+        console.print(Text(f"! {f.message} {refs(f.basis)}", style="bold red"))
+    console.rule("Whole-regimen table (every medication in the catalog)", style="dim")
+    for category, (title, style) in GROUPS.items():
+        rows = [d for d in regimen.drugs if d.category == category]
+        if not rows:
+            continue
+        console.print(Text(title, style=f"bold {style}"))
+        if category == "no_guidance":
+            by_reason: dict[str, list[str]] = {}
+            for d in rows:
+                by_reason.setdefault(d.reason, []).append(d.drug + STATUS_MARK[d.status])
+            for reason, names in by_reason.items():
+                console.print(f"  {', '.join(names)}: {reason}", highlight=False)
+            continue
+        for d in rows:
+            console.print(Text(f"  {d.drug}{STATUS_MARK[d.status]}", style="bold"))
+            for item in d.guidance:
+                strength = f", {item.classification.replace('_', ' ')}" if item.classification else ""
+                lookup = "; ".join(item.lookup)
+                console.print(
+                    f"    {item.guideline}{strength}: {lookup}. {item.recommendation} {refs(item.basis)}",
+                    highlight=False,
+                )
 
 
 def _sources(a: Assessment, console: Console) -> None:
@@ -218,9 +265,15 @@ def render_pgx(assessment: Assessment, console: Console) -> None:
 
 def pgx_only(assessment: Assessment) -> Assessment:
     """The Assessment cut down to its pharmacogenetics, citing only what that section cites."""
-    cited = {source_id(c) for g in assessment.pharmacogenetics for c in g.basis.sources}
+    bases = [g.basis for g in assessment.pharmacogenetics]
+    if assessment.pgx_regimen is not None:
+        r = assessment.pgx_regimen
+        bases += [x.basis for x in r.expressed] + [f.basis for f in r.flags]
+        bases += [g.basis for d in r.drugs for g in d.guidance]
+    cited = {source_id(c) for b in bases for c in b.sources}
     return dataclasses.replace(
         assessment,
         citations=tuple(c for c in assessment.citations if c.id in cited),
-        warnings=tuple(w for w in assessment.warnings if w.field.startswith("genotypes")),
+        # the only input warnings a genotype-and-medications record can raise
+        warnings=tuple(w for w in assessment.warnings if w.rule in PGX_WARNINGS),
     )

@@ -5,7 +5,7 @@ modules; the coverage test checks that the golden cases reach each of them.
 """
 
 from trdnav.record import normalise
-from trdnav.rules import adequacy, definitions, outcome, pgx, pseudo, scales, staging, timeline
+from trdnav.rules import adequacy, definitions, outcome, pgx, pgx_guidance, pseudo, scales, staging, timeline
 
 RULES: tuple[str, ...] = (
     normalise.RULE_DOSE_ABOVE_RANGE,
@@ -37,4 +37,8 @@ RULES: tuple[str, ...] = (
     pgx.RULE_DIPLOTYPE,
     pgx.RULE_INDETERMINATE,
     pgx.RULE_NOT_COVERED,
+    pgx_guidance.RULE_EXPRESSED,
+    pgx_guidance.RULE_GUIDANCE,
+    pgx_guidance.RULE_NO_GUIDANCE,
+    pgx_guidance.RULE_FLAG,
 )
