@@ -4,6 +4,8 @@ Each figure is shown with a ratio against a baseline measured in the same run, s
 from different machines can be compared:
 - assess() on a 20-trial record with the KB loaded (goal: median under 1 ms); baseline:
   validating the same record's JSON into the pydantic Record (the cheapest step of a call).
+- the same with three genotypes and ten current medications (the PGx issue's goal: still
+  under 1 ms), so the cost of phenotypes, phenoconversion and the whole-regimen table shows.
 - cold start of `trdnav --help` and `trdnav assess` (goal: under 0.5 s); baseline: a bare
   `python -c pass` start.
 
@@ -88,6 +90,20 @@ def twenty_trial_record() -> dict:
     return record
 
 
+def with_pgx(record: dict) -> dict:
+    """The same record with three genotypes and ten current medications."""
+    meds = ["paroxetine", "lithium", "quetiapine", "lamotrigine", "buspirone"]
+    meds += ["omeprazole", "atorvastatin", "levothyroxine", "metformin", "quinidine"]
+    return record | {
+        "genotypes": [
+            {"gene": "CYP2D6", "diplotype": "*1/*41"},
+            {"gene": "CYP2C19", "diplotype": "*2/*17"},
+            {"gene": "CYP2B6", "diplotype": "*1/*6"},
+        ],
+        "medications": [{"drug": name} for name in meds],
+    }
+
+
 def timed(fn, repeat: int) -> list[float]:
     times = []
     for _ in range(repeat):
@@ -122,6 +138,15 @@ def main() -> None:
     print(
         f"assess(), 20 trials, KB loaded: median {engine * 1e3:.3f} ms "
         f"(goal < 1 ms); {engine / base:.1f}x parsing the record ({base * 1e3:.3f} ms)"
+    )
+    pgx_data = with_pgx(data)
+    pgx_record = parse_record(pgx_data)
+    assess(pgx_record, kb, as_of=AS_OF)
+    pgx_base = statistics.median(timed(lambda: parse_record(pgx_data), args.repeat))
+    pgx_engine = statistics.median(timed(lambda: assess(pgx_record, kb, as_of=AS_OF), args.repeat))
+    print(
+        f"assess(), 20 trials + 3 genotypes + 10 medications: median {pgx_engine * 1e3:.3f} ms (goal < 1 ms); "
+        f"{pgx_engine / pgx_base:.1f}x parsing the record; {pgx_engine / engine:.2f}x the record without PGx"
     )
 
     exe = str(Path(sys.executable).parent / "trdnav")

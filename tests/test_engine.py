@@ -75,3 +75,12 @@ def test_rules_hold_no_drug_names(kb):
             if isinstance(n, ast.Constant) and isinstance(n.value, str)
         }
         assert not strings & names, (module.name, strings & names)
+
+
+def test_every_rule_id_is_documented():
+    from pathlib import Path
+
+    from trdnav.rules import RULES
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "assessment.md").read_text(encoding="utf-8")
+    assert [rule for rule in RULES if f"`{rule}`" not in text] == []

@@ -95,6 +95,11 @@ class KnowledgeBase:
     # normalised drug name -> the modulator entries for it (catalog drugs under every name)
     modulators_by_name: Mapping[str, tuple[Any, ...]]
     no_guidance_by_drug: Mapping[str, Any]
+    phenotype_by_id: Mapping[str, Any]
+    phenotype_id_by_term: Mapping[str, str]
+    # per guidance table (by id()): the rows for each combination of the table's phenotype ids,
+    # so a lookup is one dict read (built once; see _row_index)
+    guidance_rows: Mapping[int, Mapping[tuple[str, ...], tuple[Any, ...]]]
 
     def citations(self) -> Iterator[tuple[str, str]]:
         """Every (where, citation) pair in the KB, for checks and the coverage report."""
@@ -320,6 +325,9 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         guidance_by_drug=guidance_by_drug,
         modulators_by_name=modulators_by_name,
         no_guidance_by_drug=no_guidance_by_drug,
+        phenotype_by_id=phenotype_ids,
+        phenotype_id_by_term={p.term: p.id for p in pgx.phenotypes},
+        guidance_rows={id(e): _row_index(e) for e in pgx_guidance.drug_guidance},
     )
     for where, citation in kb.citations():
         if source_id(citation) not in source_by_id:
@@ -380,6 +388,14 @@ def _guidance_problems(entry: Any, gene_by_id: Mapping[str, Any], where: str) ->
             label = " x ".join(f"{g} {p}" for g, p in zip(entry.genes, combination, strict=True))
             problems.append(f"{where}: {label} matches {len(hits)} rows {hits}, expected exactly one")
     return problems
+
+
+def _row_index(entry: Any) -> dict[tuple[str, ...], tuple[Any, ...]]:
+    index: dict[tuple[str, ...], tuple[Any, ...]] = {}
+    for row in entry.rows:
+        for key in itertools.product(*(row.when.get(g, ()) for g in entry.genes)):
+            index[key] = (*index.get(key, ()), row)
+    return index
 
 
 def _split_by_score(rows: list[Any]) -> bool:

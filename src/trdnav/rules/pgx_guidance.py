@@ -51,6 +51,12 @@ class OnDrug:
     name: str
     drug_id: str | None
     path: str
+    # the modulator entries the knowledge base holds for this name (looked up once)
+    modulates: tuple[Modulator, ...] = ()
+
+
+def on_drug(kb: KnowledgeBase, name: str, drug_id: str | None, path: str) -> OnDrug:
+    return OnDrug(name, drug_id, path, tuple(kb.modulators_by_name.get(normalise_name(name), ())))
 
 
 class Phenotypes:
@@ -59,31 +65,28 @@ class Phenotypes:
 
     def __init__(self, kb: KnowledgeBase, found: Iterable[GenePhenotype]) -> None:
         self.kb = kb
-        term_to_id = {p.term: p.id for p in kb.pgx.phenotypes}
+        term_to_id = kb.phenotype_id_by_term
         self.genes = {g.gene: g for g in found if g.status != "not_covered" and g.phenotype}
         self.ids = {gene: term_to_id[g.phenotype or ""] for gene, g in self.genes.items()}
         self._memo: dict[tuple[str, tuple[OnDrug, ...]], ExpressedPhenotype] = {}
 
     def expressed(self, gene: str, on: tuple[OnDrug, ...]) -> ExpressedPhenotype:
-        key = (gene, on)
+        # only the drugs that modulate this gene's enzyme matter, so they make the memo key
+        relevant = tuple(d for d in on if any(m.enzyme == gene for m in d.modulates))
+        key = (gene, relevant)
         if key not in self._memo:
-            self._memo[key] = _express(self.kb, self.genes[gene], self.ids[gene], on)
+            self._memo[key] = _express(self.kb, self.genes[gene], self.ids[gene], relevant)
         return self._memo[key]
 
 
-def _modulators(kb: KnowledgeBase, enzyme: str, on: tuple[OnDrug, ...]) -> list[tuple[OnDrug, Modulator]]:
-    found = []
-    for drug in on:
-        for m in kb.modulators_by_name.get(normalise_name(drug.name), ()):
-            if m.enzyme == enzyme:
-                found.append((drug, m))
-    return found
+def _modulators(enzyme: str, on: tuple[OnDrug, ...]) -> list[tuple[OnDrug, Modulator]]:
+    return [(drug, m) for drug in on for m in drug.modulates if m.enzyme == enzyme]
 
 
 def _express(kb: KnowledgeBase, g: GenePhenotype, phenotype_id: str, on: tuple[OnDrug, ...]) -> ExpressedPhenotype:
-    term = {p.id: p.term for p in kb.pgx.phenotypes}
+    term = {pid: p.term for pid, p in kb.phenotype_by_id.items()}
     gene = kb.gene_by_id[g.gene]
-    present = _modulators(kb, g.gene, on)
+    present = _modulators(g.gene, on)
     rules = {(r.effect, r.strength): r for r in kb.pgx_guidance.phenoconversion if r.gene == g.gene}
     named = tuple(f"{d.name} ({m.strength} {m.enzyme} {m.effect})" for d, m in present)
     facts = tuple(Fact(d.path, d.name) for d, _ in present)
@@ -166,7 +169,7 @@ def _lookup(
     """The entry's row for this patient's phenotypes from the genotype (or, with `expressed`,
     as changed by co-medications); None when none of its genes was tested, the label names
     none of the patient's phenotypes, or (with `expressed`) nothing changed."""
-    term = {p.id: p for p in kb.pgx.phenotypes}
+    term = kb.phenotype_by_id
     keys: list[str] = []
     scores: dict[str, float | None] = {}
     shown: list[str] = []
@@ -182,7 +185,7 @@ def _lookup(
         scores[gene] = phenotypes.genes[gene].activity_score
         x = phenotypes.expressed(gene, on)
         if expressed and x.modulators and x.expressed and x.expressed != x.genotype_phenotype:
-            pid = next(p.id for p in kb.pgx.phenotypes if p.term == x.expressed)
+            pid = kb.phenotype_id_by_term[x.expressed]
             label = f"{gene} {x.expressed} (as expressed; genotype {x.genotype_phenotype})"
             scores[gene] = x.activity_score
             converted.append(x)
@@ -191,7 +194,7 @@ def _lookup(
         facts.append(Fact(f"pharmacogenetics.{gene}", label))
     if all(k == NO_RESULT for k in keys) or (expressed and not converted):
         return None
-    rows = [r for r in entry.rows if all(k in r.when[g] for g, k in zip(entry.genes, keys, strict=True))]
+    rows = list(kb.guidance_rows[id(entry)].get(tuple(keys), ()))
     # a row for part of a phenotype's score range needs the score; without it every part stays
     rows = [
         r
@@ -268,7 +271,7 @@ def advise(kb: KnowledgeBase, drug_id: str, phenotypes: Phenotypes, on: tuple[On
             basis = Basis(RULE_NO_GUIDANCE, (), (), tuple(f"a {g} result" for g in untested))
         else:
             # a label that names only some phenotypes (e.g. poor metabolizers) says nothing of this one
-            term = {p.id: p.term for p in kb.pgx.phenotypes}
+            term = {pid: p.term for pid, p in kb.phenotype_by_id.items()}
             named = "; ".join(
                 f"{kb.guideline_by_id[e.guideline].name} names only "
                 + ", ".join(
@@ -288,8 +291,9 @@ def advise(kb: KnowledgeBase, drug_id: str, phenotypes: Phenotypes, on: tuple[On
 
 
 def _current(ctx: Context) -> tuple[OnDrug, ...]:
-    on = [OnDrug(m.medication.drug, m.drug_id, f"medications[{m.index}]") for m in ctx.record.medications]
-    on += [OnDrug(t.drug.name, t.drug.id, t.path) for t in ctx.record.trials if t.ongoing]
+    kb = ctx.kb
+    on = [on_drug(kb, m.medication.drug, m.drug_id, f"medications[{m.index}]") for m in ctx.record.medications]
+    on += [on_drug(kb, t.drug.name, t.drug.id, t.path) for t in ctx.record.trials if t.ongoing]
     return tuple(sorted(set(on), key=lambda d: d.path))
 
 
@@ -297,13 +301,14 @@ def _during(ctx: Context, trial_index: int) -> tuple[OnDrug, ...]:
     """What the patient took beside a trial: overlapping trials, and co-medications whose
     start the record gives on or before the trial's end."""
     t = ctx.record.trials[trial_index]
+    kb = ctx.kb
     on = [
-        OnDrug(o.drug.name, o.drug.id, o.path)
+        on_drug(kb, o.drug.name, o.drug.id, o.path)
         for o in ctx.record.trials
         if o.index != t.index and o.trial.start <= t.end and t.trial.start <= o.end
     ]
     on += [
-        OnDrug(m.medication.drug, m.drug_id, f"medications[{m.index}]")
+        on_drug(kb, m.medication.drug, m.drug_id, f"medications[{m.index}]")
         for m in ctx.record.medications
         if m.medication.start is not None and m.medication.start <= t.end
     ]
