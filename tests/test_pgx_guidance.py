@@ -183,3 +183,39 @@ def test_no_flag_when_the_genotype_does_not_bear_on_the_drug():
 
 def test_no_regimen_without_an_interpretable_result():
     assert regimen({"gene": "CYP2C9", "diplotype": "*1/*3"}) is None
+
+
+# Hicks et al. 2017 (CPIC TCA 2016 update), Table 4: amitriptyline by CYP2C19 (rows) and
+# CYP2D6 (columns) phenotype: each cell's classification as printed in the article, and the
+# group its first words give ("Avoid amitriptyline use", "Consider alternative drug" ->
+# alternative; "Consider a 25% reduction" -> adjust; "Initiate therapy" -> as directed).
+ALT, ADJ, AS_DIRECTED = "consider_alternative", "adjust_dose_or_monitor", "use_as_directed"
+HICKS_TABLE_4 = {
+    ("ultrarapid", "ultrarapid"): ("optional", ALT),
+    ("ultrarapid", "normal"): ("optional", ALT),
+    ("ultrarapid", "intermediate"): ("optional", ALT),
+    ("ultrarapid", "poor"): ("optional", ALT),
+    ("rapid", "ultrarapid"): ("optional", ALT),
+    ("rapid", "normal"): ("optional", ALT),
+    ("rapid", "intermediate"): ("optional", ALT),
+    ("rapid", "poor"): ("optional", ALT),
+    ("normal", "ultrarapid"): ("strong", ALT),
+    ("normal", "normal"): ("strong", AS_DIRECTED),
+    ("normal", "intermediate"): ("moderate", ADJ),
+    ("normal", "poor"): ("strong", ALT),
+    ("intermediate", "ultrarapid"): ("optional", ALT),
+    ("intermediate", "normal"): ("strong", AS_DIRECTED),
+    ("intermediate", "intermediate"): ("optional", ADJ),
+    ("intermediate", "poor"): ("optional", ALT),
+    ("poor", "ultrarapid"): ("optional", ALT),
+    ("poor", "normal"): ("moderate", ALT),
+    ("poor", "intermediate"): ("optional", ALT),
+    ("poor", "poor"): ("optional", ALT),
+}
+
+
+@pytest.mark.parametrize(("cell", "expected"), HICKS_TABLE_4.items(), ids=lambda v: "-".join(v))
+def test_amitriptyline_follows_hicks_2017_table_4(kb, cell, expected):
+    (entry,) = [e for e in kb.guidance_by_drug["amitriptyline"] if e.guideline == "cpic-tca-2016"]
+    (row,) = kb.guidance_rows[id(entry)][cell]
+    assert (row.classification, row.category) == expected
