@@ -450,7 +450,12 @@ def test_pgx_meds_phenoconvert_and_mark_what_is_taken():
     assert (expressed["genotype_phenotype"], expressed["expressed"]) == ("Normal Metabolizer", "Poor Metabolizer")
     drugs = {d["drug_id"]: d for d in regimen["drugs"]}
     assert drugs["paroxetine"]["status"] == drugs["lithium"]["status"] == "current"
-    assert drugs["nortriptyline"]["category"] == "consider_alternative"  # CPIC TCA, PM as expressed
+    # CPIC TCA: NM by genotype; PM as expressed while paroxetine is taken
+    nortriptyline = drugs["nortriptyline"]
+    assert (nortriptyline["category"], nortriptyline["with_current_medications"]) == (
+        "use_as_directed",
+        "consider_alternative",
+    )
 
 
 def test_pgx_meds_unknown_name_is_kept_with_a_warning_naming_the_option():

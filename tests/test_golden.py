@@ -58,6 +58,11 @@ def project(a: Assessment) -> dict:
                 group: sorted(d.drug_id for d in a.pgx_regimen.drugs if d.category == group)
                 for group in ("consider_alternative", "adjust_dose_or_monitor", "use_as_directed")
             },
+            "with_current_medications": {
+                d.drug_id: d.with_current_medications
+                for d in a.pgx_regimen.drugs
+                if d.with_current_medications is not None
+            },
             "flags": sorted(f.trial_id for f in a.pgx_regimen.flags),
         },
     }

@@ -84,12 +84,14 @@ def test_every_cpic_recommendation_row_agrees(kb):
 
 
 def test_category_follows_the_recommendation(kb):
-    """A row whose recommendation is "No recommendation" sits in the no-guidance group, and
-    only such rows do. (CPIC's data classifies some of them, e.g. clomipramine with CYP2C19
-    indeterminate, as Strong or Optional: the text, not the label, decides the group.)"""
+    """A CPIC row sits in the no-guidance group exactly when CPIC gives no genotype-based
+    recommendation: the text says "No recommendation" (CPIC's data classifies a few such rows,
+    e.g. clomipramine with CYP2C19 indeterminate, as Strong or Optional) or the classification
+    is "no recommendation" (venlafaxine's "No action recommended based on genotype")."""
     for entry in kb.pgx_guidance.drug_guidance:
         for row in entry.rows:
-            assert (row.category == "no_guidance") == row.recommendation.startswith("No recommendation"), row
+            none = row.recommendation.startswith("No recommendation") or row.classification == "no_recommendation"
+            assert (row.category == "no_guidance") == none, row
 
 
 def test_ultrarapid_cyp2c19_points_away_from_escitalopram():
@@ -146,25 +148,61 @@ def test_strong_cyp2d6_inhibitor_phenoconverts_a_normal_metabolizer():
     assert "cicali2020" in expressed.basis.sources and "label-trintellix 2" in expressed.basis.sources
     row = advice(result, "vortioxetine")
     assert row.phenoconverted
-    lookups = [g.lookup for g in row.guidance]
-    assert ("CYP2D6 Normal Metabolizer",) in lookups
-    assert ("CYP2D6 Poor Metabolizer (as expressed; genotype Normal Metabolizer)",) in lookups
-    # the label's PM rule is not applied to a phenoconverted phenotype (its own interaction rules cover it)
-    assert all(g.kind == "cpic" for g in row.guidance)
+    # by genotype: CPIC NM, use as directed; while paroxetine is taken: CPIC's PM row and the
+    # label's strong-inhibitor rule (halve the dose), not the label's poor-metabolizer row
+    assert (row.category, row.with_current_medications) == ("use_as_directed", "adjust_dose_or_monitor")
+    lookups = {g.lookup: g for g in row.guidance}
+    assert lookups[("CYP2D6 Normal Metabolizer",)].kind == "cpic"
+    expressed = lookups[("CYP2D6 Poor Metabolizer (as expressed; genotype Normal Metabolizer)",)]
+    assert expressed.as_expressed and "classification is for a genotype-predicted phenotype" in expressed.notes[0]
+    label = lookups[("taking paroxetine (strong CYP2D6 inhibitor)",)]
+    assert label.kind == "fda_label" and label.recommendation.startswith("Reduce the dose by one-half")
+    assert not any("10 mg/day" in g.recommendation for g in row.guidance)
+
+
+def test_citalopram_with_a_cyp2c19_inhibitor_of_any_strength_shows_the_label_cap():
+    row = advice(regimen({"gene": "CYP2C19", "diplotype": "*1/*1"}, meds=("fluoxetine",)), "citalopram")
+    assert (row.category, row.with_current_medications) == ("use_as_directed", "adjust_dose_or_monitor")
+    (label,) = [g for g in row.guidance if g.kind == "fda_label"]
+    assert "20 mg once daily" in label.recommendation and "label-celexa 2.4" in label.basis.sources
+
+
+def test_a_label_rule_trdnav_does_not_hold_is_named_not_silent():
+    # Rexulti has a strong-CYP2D6-inhibitor rule whose MDD footnote was not verified: not encoded
+    row = advice(regimen({"gene": "CYP2D6", "diplotype": "*1/*1"}, meds=("fluoxetine",)), "brexpiprazole")
+    (note,) = [g for g in row.guidance if g.lookup]
+    assert note.lookup == ("taking fluoxetine (strong CYP2D6 inhibitor)",)
+    assert "not in trdnav's knowledge base: check the label" in note.recommendation
+    assert note.basis.missing
+
+
+def test_titrating_higher_shows_the_label_maximum():
+    row = advice(regimen({"gene": "CYP2C19", "diplotype": "*17/*17"}), "citalopram")
+    (cpic,) = [g for g in row.guidance if g.kind == "cpic"]
+    assert "label maximum 40 mg/day" in cpic.notes and "label-celexa 2.1" in cpic.basis.sources
+
+
+def test_inhibitors_say_what_they_do_to_other_drugs():
+    result = regimen({"gene": "CYP2D6", "diplotype": "*1/*1"})
+    assert advice(result, "paroxetine").modulates == ("strong CYP2D6 inhibitor",)
+    assert "strong CYP2D6 inhibitor" in advice(result, "olanzapine_fluoxetine").modulates
+    assert advice(result, "sertraline").modulates == ()
 
 
 def test_a_drug_does_not_phenoconvert_its_own_lookup():
     row = advice(regimen({"gene": "CYP2D6", "diplotype": "*1/*1"}, meds=("paroxetine",)), "paroxetine")
-    assert not row.phenoconverted and row.category == "use_as_directed"
+    assert not row.phenoconverted and row.category == "use_as_directed" and row.with_current_medications is None
 
 
 def test_moderate_inhibitor_is_shown_but_not_computed():
     result = regimen({"gene": "CYP2D6", "diplotype": "*1/*1"}, meds=("duloxetine",))
     (expressed,) = result.expressed
-    assert expressed.expressed == "Normal Metabolizer"
+    assert (expressed.genotype_phenotype, expressed.expressed) == ("Normal Metabolizer", None)
     assert expressed.modulators == ("duloxetine (moderate CYP2D6 inhibitor)",)
     assert "no cited rule" in expressed.reasons[0]
     assert expressed.basis.missing
+    # the CPIC tables are then read for the genotype only
+    assert not advice(result, "vortioxetine").phenoconverted
 
 
 def test_an_ultrarapid_metabolizer_who_failed_escitalopram_is_flagged():

@@ -234,6 +234,8 @@ class Guidance:
     # what the source says this phenotype puts at risk: "efficacy" (lower exposure), "side_effects"
     risks: tuple[str, ...]
     recommendation: str
+    # trdnav's caveats beside the source's words (e.g. the label maximum beside "titrate higher")
+    notes: tuple[str, ...]
     basis: Basis
 
 
@@ -245,10 +247,16 @@ class DrugAdvice:
     drug: str
     # the patient's relation to the drug: taking it now, tried before, or not yet
     status: Literal["current", "tried", "not_taken"]
+    # the group by the genotype's phenotypes (what the guideline says for this patient)
     category: GuidanceCategory
+    # a more cautious group that holds while the current co-medications are taken
+    # (phenoconversion, a label's co-medication rule); None when they change nothing
+    with_current_medications: GuidanceCategory | None
     reason: str
     guidance: tuple[Guidance, ...]
     phenoconverted: bool
+    # this drug's own effect on enzymes (e.g. "strong CYP2D6 inhibitor"), for the other drugs
+    modulates: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -439,6 +439,22 @@ class GuidanceRow(Cited):
     # what the implication says is at risk (read from the implication text)
     risks: tuple[Risk, ...] = ()
     recommendation: str
+    # the recommendation may mean a higher dose: the drug's label maximum is shown beside it
+    raises_dose: bool = False
+    # trdnav's own caveat, shown apart from the source's words
+    note: str | None = None
+
+
+class ModulatorRule(Cited):
+    """A label's dosing rule for taking the drug with a modulator of one enzyme."""
+
+    enzyme: str
+    effect: Literal["inhibitor", "inducer"] = "inhibitor"
+    # the strengths the rule covers; empty: any strength (e.g. citalopram: "a CYP2C19 inhibitor")
+    strengths: tuple[Literal["strong", "moderate", "weak"], ...] = ()
+    category: GuidanceCategory
+    recommendation: str
+    note: str | None = None
 
 
 class DrugGuidance(Cited):
@@ -451,6 +467,8 @@ class DrugGuidance(Cited):
     implications: dict[str, dict[str, str]] = {}
     # gene -> phenotype id -> what that implication says is at risk
     risks: dict[str, dict[str, tuple[Risk, ...]]] = {}
+    # a label's rules for co-medications that inhibit or induce the drug's enzymes
+    with_modulators: tuple[ModulatorRule, ...] = ()
     # "exhaustive": every phenotype combination of the genes has exactly one row (CPIC tables);
     # "partial": only the phenotypes the label names (FDA labels); others fall to the next source
     coverage: Literal["exhaustive", "partial"] = "exhaustive"

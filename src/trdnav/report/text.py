@@ -211,27 +211,46 @@ def _pharmacogenetics(a: Assessment, console: Console, refs: _Refs) -> None:
     for f in regimen.flags:
         console.print(Text(f"! {f.message} {refs(f.basis)}", style="bold red"))
     console.rule("Whole-regimen table (every medication in the catalog)", style="dim")
+    taking = ", ".join(m for x in regimen.expressed for m in x.modulators) or "the current medications"
     for category, (title, style) in GROUPS.items():
-        rows = [d for d in regimen.drugs if d.category == category]
+        rows = [d for d in regimen.drugs if (d.with_current_medications or d.category) == category]
         if not rows:
             continue
         console.print(Text(title, style=f"bold {style}"))
-        if category == "no_guidance":
-            by_reason: dict[str, list[str]] = {}
-            for d in rows:
-                by_reason.setdefault(d.reason, []).append(d.drug + STATUS_MARK[d.status])
-            for reason, names in by_reason.items():
-                console.print(f"  {', '.join(names)}: {reason}", highlight=False)
-            continue
+        by_reason: dict[str, list[str]] = {}
         for d in rows:
+            plain = category == "no_guidance" and not d.modulates and all(not g.lookup for g in d.guidance)
+            if plain:
+                by_reason.setdefault(d.reason, []).append(d.drug + STATUS_MARK[d.status])
+                continue
             console.print(Text(f"  {d.drug}{STATUS_MARK[d.status]}", style="bold"))
+            if d.with_current_medications is not None:
+                console.print(
+                    Text(
+                        f"    while taking {taking}; by genotype alone: {_group(d.category)}",
+                        style=style,
+                    )
+                )
+            if d.modulates:
+                console.print(f"    {d.drug} is a {', '.join(d.modulates)}: it changes other drugs' exposure")
             for item in d.guidance:
+                if not item.lookup and item.guideline == "none":
+                    console.print(f"    {item.recommendation} {refs(item.basis)}", highlight=False)
+                    continue
                 strength = f", {item.classification.replace('_', ' ')}" if item.classification else ""
                 lookup = "; ".join(item.lookup)
                 console.print(
                     f"    {item.guideline}{strength}: {lookup}. {item.recommendation} {refs(item.basis)}",
                     highlight=False,
                 )
+                for note in item.notes:
+                    console.print(f"      trdnav: {note}", style="dim", highlight=False)
+        for reason, names in by_reason.items():
+            console.print(f"  {', '.join(names)}: {reason}", highlight=False)
+
+
+def _group(category: str) -> str:
+    return GROUPS[category][0].lower()
 
 
 def _sources(a: Assessment, console: Console) -> None:

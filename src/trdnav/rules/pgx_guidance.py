@@ -113,12 +113,12 @@ def _express(kb: KnowledgeBase, g: GenePhenotype, phenotype_id: str, on: tuple[O
         return ExpressedPhenotype(
             g.gene,
             g.phenotype or "",
-            g.phenotype,
-            g.activity_score,
+            None,
+            None,
             named,
             (
-                f"{drug.name} is a {strongest.strength} {g.gene} {strongest.effect}; trdnav has no cited rule for "
-                f"how it changes the phenotype, so the genotype's phenotype is shown",
+                f"{drug.name} is a {strongest.strength} {g.gene} {strongest.effect}: the phenotype as expressed may "
+                "differ from the genotype's, but trdnav has no cited rule to compute it",
             ),
             Basis(
                 RULE_EXPRESSED,
@@ -163,8 +163,21 @@ def _express(kb: KnowledgeBase, g: GenePhenotype, phenotype_id: str, on: tuple[O
     )
 
 
+def _label_maximum(kb: KnowledgeBase, drug_id: str) -> tuple[str, tuple[str, ...]] | None:
+    drug = kb.drug_by_id[drug_id]
+    if drug.label_max is None:
+        return None
+    return f"label maximum {drug.label_max.value:g} {drug.dose_unit}", tuple(drug.label_max.sources)
+
+
 def _lookup(
-    kb: KnowledgeBase, entry: DrugGuidance, phenotypes: Phenotypes, on: tuple[OnDrug, ...], *, expressed: bool
+    kb: KnowledgeBase,
+    entry: DrugGuidance,
+    drug_id: str,
+    phenotypes: Phenotypes,
+    on: tuple[OnDrug, ...],
+    *,
+    expressed: bool,
 ) -> Guidance | None:
     """The entry's row for this patient's phenotypes from the genotype (or, with `expressed`,
     as changed by co-medications); None when none of its genes was tested, the label names
@@ -225,6 +238,17 @@ def _lookup(
     )
     guideline = kb.guideline_by_id[entry.guideline]
     sources = [*row.sources, *(c for x in converted for c in x.basis.sources)]
+    notes = [row.note] if row.note else []
+    if converted:
+        notes.append(
+            f"the {guideline.name}'s table read with the phenotype as expressed; its classification is for a "
+            "genotype-predicted phenotype"
+        )
+    if row.raises_dose:
+        limit = _label_maximum(kb, drug_id)
+        if limit is not None:
+            notes.append(limit[0])
+            sources.extend(limit[1])
     return Guidance(
         guideline=f"{guideline.name} ({guideline.version})",
         kind=guideline.kind,
@@ -235,29 +259,130 @@ def _lookup(
         implication=implication or None,
         risks=tuple(risks),
         recommendation=row.recommendation,
+        notes=tuple(notes),
         basis=Basis(RULE_GUIDANCE, tuple(facts), tuple(dict.fromkeys(sources)), missing),
     )
 
 
+def _modulator_rules(kb: KnowledgeBase, entry: DrugGuidance, others: tuple[OnDrug, ...]) -> list[Guidance]:
+    """A label's rules for the co-medications taken; where the patient takes a modulator of
+    the label's gene but the knowledge base holds no rule for it, say so rather than be silent."""
+    guideline = kb.guideline_by_id[entry.guideline]
+    found = []
+    for gene in entry.genes:
+        present = [(d, m) for d in others for m in d.modulates if m.enzyme == gene]
+        if not present:
+            continue
+        matched = False
+        for rule in entry.with_modulators:
+            hits = [
+                (d, m)
+                for d, m in present
+                if m.effect == rule.effect
+                and rule.enzyme == gene
+                and (not rule.strengths or m.strength in rule.strengths)
+            ]
+            if not hits:
+                continue
+            matched = True
+            shown = tuple(f"taking {d.name} ({m.strength} {m.enzyme} {m.effect})" for d, m in hits)
+            cited = (*rule.sources, *(c for _, m in hits for c in m.sources))
+            found.append(
+                Guidance(
+                    guideline=f"{guideline.name} ({guideline.version})",
+                    kind=guideline.kind,
+                    lookup=shown,
+                    as_expressed=False,
+                    category=rule.category,
+                    classification=None,
+                    implication=None,
+                    risks=(),
+                    recommendation=rule.recommendation,
+                    notes=(rule.note,) if rule.note else (),
+                    basis=Basis(
+                        RULE_GUIDANCE, tuple(Fact(d.path, d.name) for d, _ in hits), tuple(dict.fromkeys(cited))
+                    ),
+                )
+            )
+        if not matched and guideline.kind == "fda_label":
+            shown = tuple(f"taking {d.name} ({m.strength} {m.enzyme} {m.effect})" for d, m in present)
+            found.append(
+                Guidance(
+                    guideline=f"{guideline.name} ({guideline.version})",
+                    kind=guideline.kind,
+                    lookup=shown,
+                    as_expressed=False,
+                    category="no_guidance",
+                    classification=None,
+                    implication=None,
+                    risks=(),
+                    recommendation=(
+                        f"The label's dosing with {gene} {present[0][1].effect}s is not in trdnav's knowledge base: "
+                        "check the label before combining"
+                    ),
+                    notes=(),
+                    basis=Basis(
+                        RULE_NO_GUIDANCE,
+                        tuple(Fact(d.path, d.name) for d, _ in present),
+                        tuple(dict.fromkeys(entry.sources)),
+                        (f"the label's rule for {gene} {present[0][1].effect}s",),
+                    ),
+                )
+            )
+    return found
+
+
 def advise(kb: KnowledgeBase, drug_id: str, phenotypes: Phenotypes, on: tuple[OnDrug, ...], status: str) -> DrugAdvice:
-    """One drug's row: every source's guidance for the genotype's phenotypes, and for the
-    phenotypes as expressed where a source applies to them; the group is the most cautious."""
+    """One drug's row. Its group is the most cautious guidance for the genotype's phenotypes;
+    guidance that holds only while the current co-medications are taken (the phenotype as
+    expressed, a label's co-medication rule) is shown beside it with its own group."""
     drug = kb.drug_by_id[drug_id]
     others = tuple(d for d in on if d.drug_id != drug_id)
-    found: list[Guidance] = []
+    by_genotype: list[Guidance] = []
+    with_meds: list[Guidance] = []
     for entry in kb.guidance_by_drug.get(drug_id, ()):
-        found += [g for g in (_lookup(kb, entry, phenotypes, others, expressed=False),) if g]
+        found = _lookup(kb, entry, drug_id, phenotypes, others, expressed=False)
+        by_genotype += [found] if found else []
         if kb.guideline_by_id[entry.guideline].applies_to_expressed:
-            found += [g for g in (_lookup(kb, entry, phenotypes, others, expressed=True),) if g]
-    converted = any(g.as_expressed for g in found)
-    if found:
-        worst = max(found, key=lambda g: SEVERITY[g.category])
-        reason = "; ".join(
-            f"{g.guideline}: {g.recommendation if g.category == 'no_guidance' else g.category.replace('_', ' ')} "
-            f"({', '.join(g.lookup)})"
-            for g in found
-        )
-        return DrugAdvice(drug_id, drug.name, status, worst.category, reason, tuple(found), converted)  # type: ignore[arg-type]
+            found = _lookup(kb, entry, drug_id, phenotypes, others, expressed=True)
+            with_meds += [found] if found else []
+        with_meds += _modulator_rules(kb, entry, others)
+    modulates = tuple(
+        f"{m.strength} {m.enzyme} {m.effect}" for m in kb.modulators_by_name.get(normalise_name(drug.id), ())
+    )
+    if not by_genotype:
+        by_genotype = [_no_guidance(kb, drug_id, phenotypes)]
+    category = max(by_genotype, key=lambda g: SEVERITY[g.category]).category
+    worst_with_meds = max(with_meds, key=lambda g: SEVERITY[g.category], default=None)
+    with_current = (
+        worst_with_meds.category
+        if worst_with_meds is not None and SEVERITY[worst_with_meds.category] > SEVERITY[category]
+        else None
+    )
+    reason = "; ".join(
+        (g.recommendation if g.guideline == "none" else f"{g.guideline}: ")
+        + ("" if g.guideline == "none" else g.recommendation if g.category == "no_guidance" else _group(g.category))
+        + (f" ({', '.join(g.lookup)})" if g.lookup else "")
+        for g in (*by_genotype, *with_meds)
+    )
+    return DrugAdvice(
+        drug_id,
+        drug.name,
+        status,  # type: ignore[arg-type]
+        category,
+        with_current,
+        reason,
+        (*by_genotype, *with_meds),
+        any(g.as_expressed for g in with_meds),
+        modulates,
+    )
+
+
+def _group(category: str) -> str:
+    return category.replace("_", " ")
+
+
+def _no_guidance(kb: KnowledgeBase, drug_id: str, phenotypes: Phenotypes) -> Guidance:
     statement = kb.no_guidance_by_drug.get(drug_id)
     if statement is not None:
         reason = statement.reason
@@ -270,10 +395,10 @@ def advise(kb: KnowledgeBase, drug_id: str, phenotypes: Phenotypes, on: tuple[On
             reason = f"guidance depends on {', '.join(untested)}, which the record does not give"
             basis = Basis(RULE_NO_GUIDANCE, (), (), tuple(f"a {g} result" for g in untested))
         else:
-            # a label that names only some phenotypes (e.g. poor metabolizers) says nothing of this one
+            # the label rows trdnav holds name other phenotypes (e.g. only poor metabolizers)
             term = {pid: p.term for pid, p in kb.phenotype_by_id.items()}
-            named = "; ".join(
-                f"{kb.guideline_by_id[e.guideline].name} names only "
+            held = "; ".join(
+                f"{kb.guideline_by_id[e.guideline].name}: "
                 + ", ".join(
                     f"{g} {' or '.join(term[p] for p in sorted({p for r in e.rows for p in r.when[g]}))}"
                     for g in e.genes
@@ -281,13 +406,12 @@ def advise(kb: KnowledgeBase, drug_id: str, phenotypes: Phenotypes, on: tuple[On
                 for e in entries
             )
             mine = ", ".join(f"{g} {term[phenotypes.ids[g]]}" for g in genes)
-            reason = f"no pharmacogenomic dosing for {mine} ({named})"
+            reason = f"no pharmacogenomic dosing for {mine} (trdnav holds dosing rows for {held})"
             basis = Basis(RULE_NO_GUIDANCE, (), tuple(dict.fromkeys(c for e in entries for c in e.sources)))
     else:
         reason = "no CPIC recommendation or FDA-label pharmacogenomic dosing in trdnav's knowledge base"
         basis = Basis(RULE_NO_GUIDANCE)
-    note = Guidance("none", "cpic", (), False, "no_guidance", None, None, (), reason, basis)
-    return DrugAdvice(drug_id, drug.name, status, "no_guidance", reason, (note,), False)  # type: ignore[arg-type]
+    return Guidance("none", "cpic", (), False, "no_guidance", None, None, (), reason, (), basis)
 
 
 def _current(ctx: Context) -> tuple[OnDrug, ...]:
@@ -332,9 +456,19 @@ def regimen(ctx: Context, found: tuple[GenePhenotype, ...], trials: tuple[TrialF
             continue
         status = "current" if drug.id in taking else "tried" if drug.id in tried else "not_taken"
         rows.append(advise(kb, drug.id, phenotypes, current, status))
-    rows.sort(key=lambda r: (-SEVERITY[r.category] if r.category != "no_guidance" else 9, r.drug))
+    rows.sort(key=lambda r: (_sort_group(r), r.drug))
     flags = tuple(_flags(ctx, phenotypes, trials))
     return PgxRegimen(expressed, tuple(rows), flags)
+
+
+def effective(advice: DrugAdvice) -> GuidanceCategory:
+    """The group that holds now: the more cautious of the genotype's and the current medications'."""
+    return advice.with_current_medications or advice.category
+
+
+def _sort_group(advice: DrugAdvice) -> int:
+    group = effective(advice)
+    return 9 if group == "no_guidance" else -SEVERITY[group]
 
 
 def _flags(ctx: Context, phenotypes: Phenotypes, trials: tuple[TrialFinding, ...]) -> Iterable[GenotypeFlag]:
@@ -367,14 +501,15 @@ def _flags(ctx: Context, phenotypes: Phenotypes, trials: tuple[TrialFinding, ...
         recorded = f"; side effects recorded: {', '.join(nt.trial.side_effects)}" if nt.trial.side_effects else ""
         implication = f" {worst.guideline}: {worst.implication}" if worst.implication else ""
         why = (
-            "the side effects (the guideline ties this phenotype to side effects)"
+            "The guideline ties this phenotype to side effects: this may explain the ones recorded."
             if risk == "side_effects"
-            else "the lack of benefit (possible pseudo-resistance: the guideline ties this phenotype to lower benefit)"
+            else "The guideline ties this phenotype to lower exposure or benefit: this may explain the lack of "
+            "benefit (possible pseudo-resistance). The trial's adequacy and its count above are unchanged."
         )
-        cause = "The phenotype as expressed (phenoconversion)" if worst.as_expressed else "The genotype"
+        during = " (the phenotype as expressed during the trial: phenoconversion)" if worst.as_expressed else ""
         message = (
-            f"{finding.treatment} ({outcome}{recorded}) in a patient who is {'; '.join(worst.lookup)}.{implication} "
-            f"{cause} may explain {why}."
+            f"{finding.treatment} ({outcome}{recorded}) in a patient who is {'; '.join(worst.lookup)}{during}."
+            f"{implication} {why}"
         )
         facts = (
             Fact(f"{nt.path}.treatment", finding.treatment),
