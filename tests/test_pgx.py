@@ -266,27 +266,62 @@ def test_cyp2c19_diplotypes_the_table_cannot_translate_are_indeterminate(diploty
 
 
 @pytest.mark.skipif(not CPIC.exists(), reason="../shared/refdata/cpic absent")
-def test_every_cpic_diplotype_made_of_covered_alleles_agrees(kb):
-    """Every row of CPIC's diplotype-to-phenotype data that trdnav translates gives CPIC's
-    phenotype (and, for CYP2D6, CPIC's activity score); rows with an allele trdnav does not
-    list must come out untranslated, never as a guess."""
+def test_every_cpic_diplotype_agrees_or_is_left_untranslated_for_a_stated_reason(kb):
+    """Each row of CPIC's diplotype-to-phenotype data: trdnav gives CPIC's phenotype (and, for
+    CYP2D6, CPIC's activity score), or no phenotype because an allele has uncertain or unknown
+    function (where CPIC says Indeterminate too) or is not in trdnav's table (CYP2C19, CYP2B6:
+    only the alleles the guideline texts state are encoded). Never a different phenotype."""
     from trdnav.rules.pgx import diplotype_phenotype, diplotype_score
 
     terms = {p.id: p.term for p in kb.pgx.phenotypes}
-    checked: dict[str, int] = {}
+    counts: dict[tuple[str, str], int] = {}
     with (CPIC / "diplotype_phenotype.tsv").open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle, delimiter="\t"):
             gene = kb.gene_by_id[row["gene"]]
             diplotype = parse_diplotype(row["diplotype"], row["gene"])
             assert diplotype is not None
             phenotype, why = diplotype_phenotype(gene, diplotype)
-            if phenotype is None:
-                continue
-            checked[gene.id] = checked.get(gene.id, 0) + 1
-            assert terms[phenotype] == row["phenotype"], (row, why)
-            if gene.activity_score_bins:
-                score, at_least, _ = diplotype_score(gene, diplotype)
-                expected = row["activity_score"]
-                assert (at_least, score) == (expected.startswith("≥"), float(expected.lstrip("≥"))), row
-    # the covered alleles make this many CPIC rows (both orders of a pair count once in CPIC's data)
-    assert checked == {"CYP2D6": 990, "CYP2C19": 15, "CYP2B6": 15}
+            if phenotype is not None:
+                outcome = "agrees"
+                assert terms[phenotype] == row["phenotype"], (row, why)
+                if gene.activity_score_bins:
+                    score, at_least, _ = diplotype_score(gene, diplotype)
+                    expected = row["activity_score"]
+                    assert (at_least, score) == (expected.startswith("≥"), float(expected.lstrip("≥"))), row
+            elif "uncertain function" in why or "unknown function" in why:
+                outcome = "indeterminate, as CPIC"
+                assert row["phenotype"] == "Indeterminate", (row, why)
+            else:
+                outcome = "allele not encoded"
+                assert "not in trdnav's allele function table" in why, (row, why)
+            counts[gene.id, outcome] = counts.get((gene.id, outcome), 0) + 1
+    assert counts == {
+        # CYP2D6: all 15,051 rows agree
+        ("CYP2D6", "agrees"): 3828,
+        ("CYP2D6", "indeterminate, as CPIC"): 11223,
+        ("CYP2C19", "agrees"): 15,
+        ("CYP2C19", "allele not encoded"): 651,
+        ("CYP2B6", "agrees"): 15,
+        ("CYP2B6", "allele not encoded"): 1161,
+    }
+
+
+@pytest.mark.skipif(not CPIC.exists(), reason="../shared/refdata/cpic absent")
+def test_each_encoded_allele_has_cpics_function_and_activity_value(kb):
+    words = {"normal": "Normal function", "decreased": "Decreased function", "no_function": "No function"}
+    words |= {"increased": "Increased function", "uncertain": "Uncertain function", "unknown": "Unknown function"}
+    cpic: dict[tuple[str, str], dict[str, str]] = {}
+    with (CPIC / "allele_function.tsv").open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle, delimiter="\t"):
+            cpic[row["gene"], row["allele"]] = row
+    checked = 0
+    for gene in kb.pgx.genes:
+        for allele in gene.alleles:
+            row = cpic.get((gene.id, allele.allele))
+            if row is None:
+                continue  # e.g. CPIC names the CYP2C19 reference allele *38 in newer data
+            checked += 1
+            assert words[allele.function] == row["function"], (gene.id, allele.allele)
+            if allele.activity is not None:
+                assert float(row["activity_value"]) == allele.activity, (gene.id, allele.allele)
+    assert checked >= 150
