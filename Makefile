@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install check test lint schemas bench example
+.PHONY: install check test lint schemas docs bench example
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -23,6 +23,10 @@ lint: install
 schemas: install
 	$(VENV)/bin/trdnav schema record > docs/record.schema.json
 	$(VENV)/bin/trdnav schema assessment > docs/assessment.schema.json
+
+# the generated tables of docs/safety.md (between its two marker lines)
+docs: install
+	$(PY) -c "import re,subprocess,pathlib; p=pathlib.Path('docs/safety.md'); t=p.read_text(); g=subprocess.run(['$(VENV)/bin/trdnav','kb','safety'],capture_output=True,text=True,check=True).stdout; p.write_text(re.sub(r'(<!-- generated: trdnav kb safety -->\n).*(<!-- end of generated tables -->)', lambda m: m.group(1)+'\n'+g+'\n'+m.group(2), t, flags=re.S))"
 
 bench: install
 	$(PY) benchmarks/run.py

@@ -49,6 +49,8 @@ def project(a: Assessment) -> dict:
         "checks": {c.check_id: c.status for c in a.checks},
         "warnings": [w.rule for w in a.warnings],
         "pharmacogenetics": {g.gene: [g.status, g.phenotype] for g in a.pharmacogenetics},
+        "safety": sorted(f"{f.rule}:{f.severity}" for f in a.safety.findings),
+        "washouts": [[w.stop, w.start, w.status, str(w.earliest_start)] for w in a.safety.washouts],
         "pgx_regimen": None
         if a.pgx_regimen is None
         else {
@@ -107,6 +109,17 @@ def test_every_rule_is_reached_by_a_golden_case(kb):
         if a.pgx_regimen is not None:
             bases += [x.basis for x in a.pgx_regimen.expressed] + [f.basis for f in a.pgx_regimen.flags]
             bases += [g.basis for d in a.pgx_regimen.drugs for g in d.guidance]
+        bases += [f.basis for f in a.safety.findings] + [w.basis for w in a.safety.washouts]
         reached |= {b.rule for b in bases} | {w.rule for w in a.warnings}
     assert sorted(set(RULES) - reached) == []
     assert reached <= set(RULES), "a rule id is used that RULES does not list"
+
+
+def test_every_safety_rule_has_a_golden_case(kb):
+    """Each rule in safety.yaml (and the generic MAOI-label, washout and label co-medication
+    rules) fires in at least one golden case."""
+    fired = {f.rule for record in EXAMPLES + CASES for f in run(record, kb)[0].safety.findings}
+    rules = {r.id for r in (*kb.safety.interactions, *kb.safety.dose_limits, *kb.safety.condition_rules)}
+    rules |= {r.id for r in kb.safety.age_rules} | {kb.safety.default_level_profile["lithium"]}
+    rules |= {"maoi_label_contraindication", "maoi_washout", "label_comedication_dosing"}
+    assert sorted(rules - fired) == []

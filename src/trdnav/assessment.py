@@ -278,6 +278,59 @@ class PgxRegimen:
     flags: tuple[GenotypeFlag, ...]
 
 
+Severity = Literal["contraindicated", "major", "moderate", "monitor"]
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyFinding:
+    """A problem with the regimen (current, or after the proposed change): what, how severe,
+    why, what to do instead, and the source. `contraindicated` is a hard stop."""
+
+    rule: str
+    severity: Severity
+    drugs: tuple[str, ...]
+    message: str
+    mechanism: str
+    management: str
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class WashoutPlan:
+    """The drug-free period between stopping one drug and starting another (MAOI switches)."""
+
+    stop: str
+    start: str
+    stopped_on: dt.date | None
+    required_days: int | None
+    # None when the stop date or the interval is unknown
+    earliest_start: dt.date | None
+    proposed_start: dt.date | None
+    # "ok", "too_early", or "unknown" (interval or stop date not known)
+    status: Literal["ok", "too_early", "unknown"]
+    reasons: tuple[str, ...]
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class Proposal:
+    """A change to check: drugs added (kept with the regimen), stopped, and started on a date."""
+
+    add: tuple[str, ...] = ()
+    stop: tuple[str, ...] = ()
+    start: tuple[str, ...] = ()
+    on: dt.date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SafetySection:
+    # the regimen checked: drug names, after the proposed change when there is one
+    regimen: tuple[str, ...]
+    proposal: Proposal | None
+    findings: tuple[SafetyFinding, ...]
+    washouts: tuple[WashoutPlan, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Warning:
     kind: Literal["input", "safety"]
@@ -330,4 +383,6 @@ class Assessment:
     pharmacogenetics: tuple[GenePhenotype, ...]
     # drug guidance from the phenotypes; None when the record has no pharmacogenetic result
     pgx_regimen: PgxRegimen | None
+    # interactions, washouts, dose limits, contraindicating conditions; shown first
+    safety: SafetySection
     citations: tuple[Citation, ...]

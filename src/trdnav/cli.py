@@ -39,6 +39,7 @@ app.add_typer(kb_app, name="kb")
 
 EXIT_BAD_INPUT = 2
 EXIT_BAD_KB = 3
+EXIT_HARD_STOP = 4
 
 
 class Format(StrEnum):
@@ -84,16 +85,24 @@ def assess(
     profile: Annotated[
         str | None, typer.Option("--profile", help="Adequacy profile id (see `trdnav kb profiles`).")
     ] = None,
+    level_profile: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--level-profile", help="DRUG=PROFILE target range for drug levels, e.g. lithium=lithium_nice_ng222."
+        ),
+    ] = None,
 ) -> None:
-    """Assess a patient record: trial adequacy and outcome, TRD status, staging, scales, checks."""
+    """Assess a patient record: safety, trial adequacy and outcome, TRD status, staging, scales,
+    checks, pharmacogenetics."""
     from trdnav.engine import assess as run
     from trdnav.record.errors import RecordError
     from trdnav.record.parse import load_record
 
     when = _parse_date(as_of) if as_of else date.today()
+    levels = _level_profiles(level_profile)
     kb = _load_kb()
     try:
-        result = run(load_record(record), kb, as_of=when, profile=profile)
+        result = run(load_record(record), kb, as_of=when, profile=profile, level_profiles=levels)
     except RecordError as exc:
         _fail([f"{record}: {p}" for p in exc.problems], EXIT_BAD_INPUT)
     if format is Format.json:
@@ -106,11 +115,77 @@ def assess(
         render(result, _console())
 
 
-def _parse_date(value: str) -> date:
+def _parse_date(value: str, option: str = "--as-of") -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        _fail([f"--as-of: got {value!r}; expected a date YYYY-MM-DD"], EXIT_BAD_INPUT)
+        _fail([f"{option}: got {value!r}; expected a date YYYY-MM-DD"], EXIT_BAD_INPUT)
+
+
+def _level_profiles(items: list[str] | None) -> dict[str, str]:
+    chosen = {}
+    for item in items or ():
+        drug, sep, profile_id = item.partition("=")
+        if not sep or not drug.strip() or not profile_id.strip():
+            _fail(
+                [f"--level-profile: got {item!r}; expected DRUG=PROFILE, e.g. lithium=lithium_nice_ng222"],
+                EXIT_BAD_INPUT,
+            )
+        chosen[drug.strip().lower()] = profile_id.strip()
+    return chosen
+
+
+@app.command()
+def check(
+    record: Annotated[Path, typer.Argument(help="Patient record (native JSON format, docs/record.md).")],
+    add: Annotated[list[str] | None, typer.Option("--add", help="A drug added to the regimen (repeatable).")] = None,
+    stop: Annotated[list[str] | None, typer.Option("--stop", help="A drug stopped (repeatable).")] = None,
+    start: Annotated[
+        list[str] | None, typer.Option("--start", help="A drug started after the stop (repeatable).")
+    ] = None,
+    on: Annotated[str | None, typer.Option("--on", help="Date of the change YYYY-MM-DD (default: --as-of).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Assessment date YYYY-MM-DD (default: today).")] = None,
+    level_profile: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--level-profile", help="DRUG=PROFILE target range for drug levels, e.g. lithium=lithium_nice_ng222."
+        ),
+    ] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="text or JSON.")] = Format.text,
+) -> None:
+    """Check the safety of the current regimen, or of a proposed change: interactions, MAOI
+    washouts (earliest safe start), dose limits, conditions. Exit 4 when a hard stop is found."""
+    from trdnav.assessment import Proposal
+    from trdnav.engine import assess as run
+    from trdnav.record.errors import RecordError
+    from trdnav.record.parse import load_record
+
+    when = _parse_date(as_of) if as_of else date.today()
+    change_on = _parse_date(on, "--on") if on else when
+    proposal = (
+        Proposal(tuple(add or ()), tuple(stop or ()), tuple(start or ()), change_on) if (add or stop or start) else None
+    )
+    levels = _level_profiles(level_profile)
+    kb = _load_kb()
+    try:
+        result = run(load_record(record), kb, as_of=when, proposal=proposal, level_profiles=levels)
+    except RecordError as exc:
+        _fail([f"{record}: {p}" for p in exc.problems], EXIT_BAD_INPUT)
+    from trdnav.report.text import safety_only
+
+    result = safety_only(result)
+    if format is Format.json:
+        from trdnav.report.as_json import to_dict
+
+        data = to_dict(result)
+        keep = ("engine_version", "kb_version", "as_of", "patient_id", "warnings", "safety", "citations")
+        sys.stdout.write(json.dumps({k: data[k] for k in keep}, indent=2) + "\n")
+    else:
+        from trdnav.report.text import render_safety
+
+        render_safety(result, _console())
+    if any(f.severity == "contraindicated" for f in result.safety.findings):
+        raise typer.Exit(EXIT_HARD_STOP)
 
 
 @app.command()
@@ -283,6 +358,14 @@ def kb_list() -> None:
     for entry in sorted(kb.drugs.drugs, key=lambda d: d.id):
         brands = f" ({', '.join(entry.brands)})" if entry.brands else ""
         out.print(f"{entry.id}{brands}: {', '.join(entry.classes)}")
+
+
+@kb_app.command("safety")
+def kb_safety() -> None:
+    """The safety rules and MAOI intervals as Markdown tables (docs/safety.md is made from them)."""
+    from trdnav.report.kb_tables import safety_page
+
+    sys.stdout.write(safety_page(_load_kb()))
 
 
 @kb_app.command("profiles")

@@ -16,28 +16,40 @@ from trdnav.assessment import (
     Citation,
     EpisodeSummary,
     Fact,
+    Proposal,
     TrialFinding,
     Warning,
 )
-from trdnav.knowledge.loader import KnowledgeBase, source_id
+from trdnav.knowledge.loader import KnowledgeBase, normalise_name, source_id
 from trdnav.record.errors import Problem, RecordError
 from trdnav.record.models import Record
-from trdnav.record.normalise import NTrial, normalise
+from trdnav.record.normalise import NTrial, normalise, suggest
 from trdnav.rules.context import Context
 from trdnav.rules.definitions import evaluate_all
 from trdnav.rules.pgx import phenotypes
 from trdnav.rules.pgx_guidance import regimen
 from trdnav.rules.pseudo import run_checks
+from trdnav.rules.safety import check as check_safety
 from trdnav.rules.scales import safety_warnings, trajectories
 from trdnav.rules.staging import DAYS_PER_MONTH, stage_all
 from trdnav.rules.timeline import RULE_ROLE, optimised
 
 
-def assess(record: Record, kb: KnowledgeBase, *, as_of: date, profile: str | None = None) -> Assessment:
-    """Assess a record. Raises RecordError (naming each bad field) for unusable input."""
+def assess(
+    record: Record,
+    kb: KnowledgeBase,
+    *,
+    as_of: date,
+    profile: str | None = None,
+    proposal: Proposal | None = None,
+    level_profiles: dict[str, str] | None = None,
+) -> Assessment:
+    """Assess a record (and, with `proposal`, the regimen after a change). Raises RecordError
+    (naming each bad field or option) for unusable input."""
     profile_id = profile or kb.adequacy.default_profile
     if profile_id not in kb.profile_by_id:
         raise RecordError([Problem("profile", repr(profile_id), f"one of {sorted(kb.profile_by_id)}")])
+    _check_options(kb, proposal, level_profiles)
     normalised = normalise(record, kb, as_of)
     ctx = Context(normalised, kb)
     chosen = kb.profile_by_id[profile_id]
@@ -51,6 +63,8 @@ def assess(record: Record, kb: KnowledgeBase, *, as_of: date, profile: str | Non
     checks = run_checks(ctx)
     pgx = phenotypes(ctx)
     pgx_regimen = regimen(ctx, pgx, trials)
+    age = _age(record, as_of)
+    safety = check_safety(ctx, pgx, age, proposal, level_profiles)
     warnings = safety_warnings(ctx) + tuple(
         Warning("input", w.rule, w.field, w.message, w.sources) for w in normalised.warnings
     )
@@ -61,6 +75,7 @@ def assess(record: Record, kb: KnowledgeBase, *, as_of: date, profile: str | Non
     if pgx_regimen is not None:
         bases += [x.basis for x in pgx_regimen.expressed] + [f.basis for f in pgx_regimen.flags]
         bases += [g.basis for d in pgx_regimen.drugs for g in d.guidance]
+    bases += [f.basis for f in safety.findings] + [w.basis for w in safety.washouts]
     cited = {source_id(c) for b in bases for c in b.sources}
     cited |= {source_id(c) for w in warnings for c in w.sources}
     cited |= {source_id(c) for c in chosen.sources}
@@ -71,7 +86,7 @@ def assess(record: Record, kb: KnowledgeBase, *, as_of: date, profile: str | Non
         kb_version=kb.kb_version,
         as_of=as_of,
         patient_id=record.patient.id,
-        age=_age(record, as_of),
+        age=age,
         profile=chosen.id,
         current_episode=_episode_summary(ctx, as_of),
         warnings=warnings,
@@ -82,6 +97,7 @@ def assess(record: Record, kb: KnowledgeBase, *, as_of: date, profile: str | Non
         checks=checks,
         pharmacogenetics=pgx,
         pgx_regimen=pgx_regimen,
+        safety=safety,
         citations=tuple(_citation(kb, sid) for sid in sorted(cited)),
     )
 
@@ -119,6 +135,27 @@ def _trial_finding(ctx: Context, t: NTrial, profile_id: str, min_weeks: float, c
         adequacy=ctx.adequacy(t, profile_id, min_weeks),
         outcome=ctx.outcome(t, min_weeks),
     )
+
+
+def _check_options(kb: KnowledgeBase, proposal: Proposal | None, level_profiles: dict[str, str] | None) -> None:
+    """A proposed drug trdnav does not know, or an unknown level profile, is bad input."""
+    problems = []
+    if proposal is not None:
+        for option, names in (("add", proposal.add), ("stop", proposal.stop), ("start", proposal.start)):
+            for name in names:
+                if normalise_name(name) not in kb.drug_by_name:
+                    hint = suggest(name, list(kb.drug_by_name))
+                    problems.append(Problem(f"--{option}", repr(name), f"a treatment in the knowledge base{hint}"))
+        if proposal.start and proposal.on is None:
+            problems.append(Problem("--on", "nothing", "the date the change is made"))
+    for drug, profile_id in (level_profiles or {}).items():
+        known = [p.id for p in kb.safety.level_profiles if p.drug == drug]
+        if profile_id not in known:
+            problems.append(
+                Problem(f"--level-profile {drug}", repr(profile_id), f"one of {', '.join(known) or 'none'}")
+            )
+    if problems:
+        raise RecordError(problems)
 
 
 def _age(record: Record, as_of: date) -> int | None:

@@ -25,6 +25,7 @@ from trdnav.knowledge.schema import (
     PgxFile,
     PgxGuidanceFile,
     PseudoFile,
+    SafetyFile,
     ScalesFile,
     SourcesFile,
     StagingFile,
@@ -43,6 +44,7 @@ FILES: dict[str, type[BaseModel]] = {
     "pseudo_resistance.yaml": PseudoFile,
     "pgx.yaml": PgxFile,
     "pgx_guidance.yaml": PgxGuidanceFile,
+    "safety.yaml": SafetyFile,
 }
 
 
@@ -77,6 +79,7 @@ class KnowledgeBase:
     pseudo: PseudoFile
     pgx: PgxFile
     pgx_guidance: PgxGuidanceFile
+    safety: SafetyFile
     # derived indexes, built once at load time
     drug_by_id: Mapping[str, Any]
     drug_by_name: Mapping[str, str]
@@ -100,6 +103,12 @@ class KnowledgeBase:
     # per guidance table (by id()): the rows for each combination of the table's phenotype ids,
     # so a lookup is one dict read (built once; see _row_index)
     guidance_rows: Mapping[int, Mapping[tuple[str, ...], tuple[Any, ...]]]
+    # safety set id -> (catalog drug ids, normalised names outside the catalog)
+    safety_members: Mapping[str, tuple[frozenset[str], frozenset[str]]]
+    maoi_interval_by_drug: Mapping[str, Any]
+    level_profile_by_id: Mapping[str, Any]
+    # names outside the catalog that a rule reads (e.g. ibuprofen, quinidine), normalised
+    other_drug_names: frozenset[str]
 
     def citations(self) -> Iterator[tuple[str, str]]:
         """Every (where, citation) pair in the KB, for checks and the coverage report."""
@@ -176,6 +185,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     pseudo = parsed["pseudo_resistance.yaml"]
     pgx = parsed["pgx.yaml"]
     pgx_guidance = parsed["pgx_guidance.yaml"]
+    safety = parsed["safety.yaml"]
     assert isinstance(sources, SourcesFile)
     assert isinstance(classes, ClassesFile)
     assert isinstance(drugs, DrugsFile)
@@ -186,6 +196,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     assert isinstance(pseudo, PseudoFile)
     assert isinstance(pgx, PgxFile)
     assert isinstance(pgx_guidance, PgxGuidanceFile)
+    assert isinstance(safety, SafetyFile)
 
     problems: list[str] = []
     versions = {name: getattr(model, "kb_version", None) for name, model in parsed.items()}
@@ -298,6 +309,10 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         if drug_id in guidance_by_drug:
             problems.append(f"pgx_guidance.yaml: {drug_id} has guidance and a no_guidance entry")
 
+    safety_members, maoi_interval_by_drug, level_profile_by_id = _safety_index(
+        safety, drug_by_id, class_by_id, {t.category for t in pseudo.conditions}, problems
+    )
+
     kb = KnowledgeBase(
         kb_version=sources.kb_version,
         sources=sources,
@@ -310,6 +325,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         pseudo=pseudo,
         pgx=pgx,
         pgx_guidance=pgx_guidance,
+        safety=safety,
         drug_by_id=drug_by_id,
         drug_by_name=drug_by_name,
         class_by_id=class_by_id,
@@ -328,6 +344,10 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         phenotype_by_id=phenotype_ids,
         phenotype_id_by_term={p.term: p.id for p in pgx.phenotypes},
         guidance_rows={id(e): _row_index(e) for e in pgx_guidance.drug_guidance},
+        safety_members=safety_members,
+        maoi_interval_by_drug=maoi_interval_by_drug,
+        level_profile_by_id=level_profile_by_id,
+        other_drug_names=frozenset((*modulators_by_name, *(n for _, names in safety_members.values() for n in names))),
     )
     for where, citation in kb.citations():
         if source_id(citation) not in source_by_id:
@@ -388,6 +408,68 @@ def _guidance_problems(entry: Any, gene_by_id: Mapping[str, Any], where: str) ->
             label = " x ".join(f"{g} {p}" for g, p in zip(entry.genes, combination, strict=True))
             problems.append(f"{where}: {label} matches {len(hits)} rows {hits}, expected exactly one")
     return problems
+
+
+def _safety_index(
+    safety: Any,
+    drug_by_id: Mapping[str, Any],
+    class_by_id: Mapping[str, Any],
+    categories: set[str],
+    problems: list[str],
+) -> tuple[dict[str, tuple[frozenset[str], frozenset[str]]], dict[str, Any], dict[str, Any]]:
+    """Resolve each drug set to catalog ids (its drugs and the members of its classes) and
+    names outside the catalog; check every reference in safety.yaml."""
+    where = "safety.yaml"
+    members: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+    for item in safety.sets:
+        unknown = [c for c in item.classes if c not in class_by_id] + [d for d in item.drugs if d not in drug_by_id]
+        problems.extend(f"{where}: set {item.id}: unknown class or drug {u!r}" for u in unknown)
+        ids = {d for d in item.drugs} | {d.id for d in drug_by_id.values() if set(d.classes) & set(item.classes)}
+        if item.id in members:
+            problems.append(f"{where}: duplicate set id {item.id!r}")
+        members[item.id] = (frozenset(ids), frozenset(normalise_name(n) for n in item.names))
+
+    def check_refs(owner: str, refs: Iterable[str]) -> None:
+        for ref in refs:
+            if ref not in members and ref not in drug_by_id:
+                problems.append(f"{where}: {owner}: {ref!r} is neither a set nor a catalog drug")
+
+    seen: set[str] = set()
+    for rule in (*safety.interactions, *safety.dose_limits, *safety.condition_rules, *safety.age_rules):
+        if rule.id in seen:
+            problems.append(f"{where}: duplicate rule id {rule.id!r}")
+        seen.add(rule.id)
+    for interaction in safety.interactions:
+        check_refs(interaction.id, (*interaction.first, *interaction.second))
+    for rule in safety.condition_rules:
+        check_refs(rule.id, rule.drugs)
+        problems.extend(
+            f"{where}: {rule.id}: no condition has category {c!r}"
+            for c in rule.condition_categories
+            if c not in categories
+        )
+    for rule in safety.age_rules:
+        check_refs(rule.id, rule.drugs)
+    for limit in safety.dose_limits:
+        check_refs(limit.id, (limit.drug,))
+        for condition in limit.when:
+            if condition.condition_category and condition.condition_category not in categories:
+                problems.append(f"{where}: {limit.id}: no condition has category {condition.condition_category!r}")
+    if safety.maoi_set not in members:
+        problems.append(f"{where}: maoi_set {safety.maoi_set!r} is not a set")
+    check_refs("washout_drugs", safety.washout_drugs)
+    intervals = {}
+    for interval in safety.maoi_intervals:
+        check_refs(f"maoi_intervals {interval.drug}", (interval.drug,))
+        intervals[interval.drug] = interval
+    profiles = {}
+    for profile in safety.level_profiles:
+        check_refs(profile.id, (profile.drug,))
+        profiles[profile.id] = profile
+    for drug, profile_id in safety.default_level_profile.items():
+        if profile_id not in profiles:
+            problems.append(f"{where}: default_level_profile for {drug}: unknown profile {profile_id!r}")
+    return members, intervals, profiles
 
 
 def _row_index(entry: Any) -> dict[tuple[str, ...], tuple[Any, ...]]:

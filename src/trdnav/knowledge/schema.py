@@ -506,3 +506,116 @@ class PgxGuidanceFile(FileHeader):
     modulators: tuple[Modulator, ...] = ()
     phenoconversion: tuple[PhenoconversionRule, ...] = ()
     no_guidance: tuple[NoGuidance, ...] = ()
+
+
+# --- safety: interactions, MAOI washouts, dose limits, contraindicating conditions ----------
+
+Severity = Literal["contraindicated", "major", "moderate", "monitor"]
+
+
+class DrugSet(Cited):
+    """A named set of drugs: catalog classes and ids, and names outside the catalog (e.g.
+    'linezolid', 'ibuprofen'), matched case-insensitively against the record's medications."""
+
+    id: str
+    name: str
+    classes: tuple[str, ...] = ()
+    drugs: tuple[str, ...] = ()
+    names: tuple[str, ...] = ()
+
+
+class Interaction(Cited):
+    """Taking any drug of `first` with any drug of `second` (sets, catalog ids or names)."""
+
+    id: str
+    first: tuple[str, ...]
+    second: tuple[str, ...]
+    severity: Severity
+    mechanism: str
+    management: str
+
+
+class MaoiInterval(Cited):
+    """A drug's label on MAOIs: concurrent use is contraindicated, with these drug-free days."""
+
+    drug: str
+    # days after stopping this drug before an MAOI is started
+    before_maoi_days: int | None = Field(default=None, ge=0)
+    # days after stopping an MAOI before this drug is started
+    after_maoi_days: int | None = Field(default=None, ge=0)
+    # for an MAOI: days after stopping it before another MAOI or antidepressant is started
+    after_stopping_days: int | None = Field(default=None, ge=0)
+    # for an MAOI: days after stopping another MAOI before this one is started
+    from_other_maoi_days: int | None = Field(default=None, ge=0)
+    note: str | None = None
+
+
+class DoseCondition(Strict):
+    """When a lower maximum applies; any one condition is enough."""
+
+    age_over: int | None = None
+    phenotype: tuple[str, str] | None = None  # (gene, phenotype id)
+    inhibitor_of: str | None = None  # an enzyme: any inhibitor of it, any strength
+    condition_category: str | None = None
+
+
+class DoseLimit(Cited):
+    id: str
+    drug: str
+    max_dose: float
+    severity: Severity
+    mechanism: str
+    when: tuple[DoseCondition, ...] = ()
+
+
+class ConditionRule(Cited):
+    """A drug in the regimen with a recorded condition (by condition category)."""
+
+    id: str
+    drugs: tuple[str, ...]
+    condition_categories: tuple[str, ...]
+    condition_statuses: tuple[Literal["active", "resolved", "history"], ...] = ("active",)
+    severity: Severity
+    mechanism: str
+    management: str
+
+
+class AgeRule(Cited):
+    id: str
+    drugs: tuple[str, ...]
+    min_age: int
+    severity: Severity
+    mechanism: str
+    management: str
+
+
+class LevelRange(Strict):
+    min: float
+    max: float
+    # applies from this age (inclusive); the range without min_age applies otherwise
+    min_age: int | None = None
+
+
+class LevelProfile(Cited):
+    """A named target range for a drug level (e.g. lithium for augmentation)."""
+
+    id: str
+    drug: str
+    lab_test: str
+    unit: str
+    ranges: tuple[LevelRange, ...]
+
+
+class SafetyFile(FileHeader):
+    sets: tuple[DrugSet, ...]
+    interactions: tuple[Interaction, ...]
+    maoi_intervals: tuple[MaoiInterval, ...]
+    # the drug set that counts as MAOIs for the washout scheduler
+    maoi_set: str
+    # the drugs (sets or ids) a switch to or from an MAOI is checked for
+    washout_drugs: tuple[str, ...]
+    dose_limits: tuple[DoseLimit, ...] = ()
+    condition_rules: tuple[ConditionRule, ...] = ()
+    age_rules: tuple[AgeRule, ...] = ()
+    level_profiles: tuple[LevelProfile, ...] = ()
+    default_level_profile: dict[str, str] = {}

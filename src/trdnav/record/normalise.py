@@ -167,8 +167,8 @@ def normalise(record: Record, kb: KnowledgeBase, as_of: date) -> Normalised:
     conditions = tuple(_condition(i, c, kb) for i, c in enumerate(record.conditions))
     medications = tuple(NMedication(i, m, resolve_drug(m.drug, kb)) for i, m in enumerate(record.medications))
     for med in medications:
-        # a drug outside the catalog that the PGx tables know (e.g. quinidine, a CYP2D6 inhibitor) is read
-        if med.drug_id is None and normalise_name(med.medication.drug) not in kb.modulators_by_name:
+        # a drug outside the catalog that a rule reads (quinidine, ibuprofen, lisinopril) is not "unknown"
+        if med.drug_id is None and normalise_name(med.medication.drug) not in kb.other_drug_names:
             warnings.append(
                 InputWarning(
                     RULE_MEDICATION_UNKNOWN,

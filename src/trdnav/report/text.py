@@ -54,6 +54,7 @@ def render(assessment: Assessment, console: Console) -> None:
         f"as of {a.as_of} | engine {a.engine_version} | knowledge base {a.kb_version} | adequacy profile {a.profile}",
         style="dim",
     )
+    _safety(a, console, refs)
     if a.warnings:
         lines = [
             Text(f"! {w.message} ({w.field}) {refs(w.sources)}", style="bold red" if w.kind == "safety" else "red")
@@ -187,6 +188,48 @@ GROUPS = {
 STATUS_MARK = {"current": " (taking now)", "tried": " (tried)", "not_taken": ""}
 
 
+SEVERITY_STYLE = {
+    "contraindicated": "bold white on red",
+    "major": "bold red",
+    "moderate": "yellow",
+    "monitor": "cyan",
+}
+
+
+def _safety(a: Assessment, console: Console, refs: _Refs) -> None:
+    """Safety findings first, every one of them, hard stops at the top."""
+    section = a.safety
+    if section.proposal is not None:
+        p = section.proposal
+        change = "; ".join(
+            f"{verb} {', '.join(names)}"
+            for verb, names in (("add", p.add), ("stop", p.stop), ("start", p.start))
+            if names
+        )
+        console.print(Text(f"Proposed change on {p.on}: {change}", style="bold"))
+    if not section.findings and not section.washouts:
+        return
+    lines: list[Text] = []
+    for f in section.findings:
+        line = Text()
+        line.append(f" {f.severity.upper()} ", style=SEVERITY_STYLE[f.severity])
+        line.append(f" {f.message}. ", style="bold" if f.severity in ("contraindicated", "major") else "")
+        line.append(f"{f.management} {refs(f.basis)}")
+        lines.append(line)
+    for w in section.washouts:
+        # respected washouts are shown for a proposed change; the record's history is in the JSON
+        if w.status == "ok" and section.proposal is not None:
+            lines.append(
+                Text(
+                    f"Washout {w.stop} -> {w.start}: {w.required_days} days after {w.stopped_on}, earliest start "
+                    f"{w.earliest_start}: respected. {refs(w.basis)}",
+                    style="green",
+                )
+            )
+    regimen = ", ".join(section.regimen) or "nothing recorded"
+    console.print(Panel(Group(*lines), title=f"Safety ({regimen})", border_style="red"))
+
+
 def _pharmacogenetics(a: Assessment, console: Console, refs: _Refs) -> None:
     console.rule("Pharmacogenetics")
     table = Table(expand=True)
@@ -280,6 +323,35 @@ def render_pgx(assessment: Assessment, console: Console) -> None:
         console.print(f"! {w.message} ({w.field})", style="red")
     _pharmacogenetics(assessment, console, refs)
     _sources(assessment, console)
+
+
+def safety_only(assessment: Assessment) -> Assessment:
+    """The Assessment cut down to its safety section, citing only what that section cites."""
+    bases = [f.basis for f in assessment.safety.findings] + [w.basis for w in assessment.safety.washouts]
+    cited = {source_id(c) for b in bases for c in b.sources}
+    return dataclasses.replace(assessment, citations=tuple(c for c in assessment.citations if c.id in cited))
+
+
+def render_safety(assessment: Assessment, console: Console) -> None:
+    """The safety section alone, for `trdnav check`."""
+    refs = _Refs(assessment)
+    console.print(
+        f"trdnav safety check: patient {assessment.patient_id} | as of {assessment.as_of} | engine "
+        f"{assessment.engine_version} | knowledge base {assessment.kb_version}",
+        style="dim",
+    )
+    for w in assessment.warnings:
+        console.print(f"! {w.message} ({w.field})", style="red")
+    _safety(assessment, console, refs)
+    section = assessment.safety
+    if not section.findings:
+        console.print(f"No safety finding for: {', '.join(section.regimen) or 'nothing recorded'}.", style="green")
+    _sources(assessment, console)
+    console.print(
+        "Decision support, not a decision: only the rules in trdnav's knowledge base were checked "
+        "(knowledge/GAPS.md F lists what is not).",
+        style="italic dim",
+    )
 
 
 def pgx_only(assessment: Assessment) -> Assessment:

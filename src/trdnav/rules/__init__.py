@@ -5,7 +5,7 @@ modules; the coverage test checks that the golden cases reach each of them.
 """
 
 from trdnav.record import normalise
-from trdnav.rules import adequacy, definitions, outcome, pgx, pgx_guidance, pseudo, scales, staging, timeline
+from trdnav.rules import adequacy, definitions, outcome, pgx, pgx_guidance, pseudo, safety, scales, staging, timeline
 
 RULES: tuple[str, ...] = (
     normalise.RULE_DOSE_ABOVE_RANGE,
@@ -41,4 +41,12 @@ RULES: tuple[str, ...] = (
     pgx_guidance.RULE_GUIDANCE,
     pgx_guidance.RULE_NO_GUIDANCE,
     pgx_guidance.RULE_FLAG,
+    safety.RULE_INTERACTION,
+    safety.RULE_MAOI_LABEL,
+    safety.RULE_WASHOUT,
+    safety.RULE_DOSE,
+    safety.RULE_CONDITION,
+    safety.RULE_AGE,
+    safety.RULE_LEVEL,
+    safety.RULE_CYP,
 )

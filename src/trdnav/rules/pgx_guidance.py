@@ -264,7 +264,7 @@ def _lookup(
     )
 
 
-def _modulator_rules(kb: KnowledgeBase, entry: DrugGuidance, others: tuple[OnDrug, ...]) -> list[Guidance]:
+def label_comedication_rules(kb: KnowledgeBase, entry: DrugGuidance, others: tuple[OnDrug, ...]) -> list[Guidance]:
     """A label's rules for the co-medications taken; where the patient takes a modulator of
     the label's gene but the knowledge base holds no rule for it, say so rather than be silent."""
     guideline = kb.guideline_by_id[entry.guideline]
@@ -346,7 +346,7 @@ def advise(kb: KnowledgeBase, drug_id: str, phenotypes: Phenotypes, on: tuple[On
         if kb.guideline_by_id[entry.guideline].applies_to_expressed:
             found = _lookup(kb, entry, drug_id, phenotypes, others, expressed=True)
             with_meds += [found] if found else []
-        with_meds += _modulator_rules(kb, entry, others)
+        with_meds += label_comedication_rules(kb, entry, others)
     modulates = tuple(
         f"{m.strength} {m.enzyme} {m.effect}" for m in kb.modulators_by_name.get(normalise_name(drug.id), ())
     )

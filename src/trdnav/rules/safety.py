@@ -1,0 +1,537 @@
+"""Safety of the regimen, now or after a proposed change: interactions, MAOI washouts, dose
+limits, contraindicating conditions and ages, drug levels, and the labels' co-medication
+dosing (shared with the pharmacogenetics module, not duplicated).
+
+Every rule is data (knowledge/data/safety.yaml); this module only matches them. A finding is
+never dropped by a profile or option: the faces show all of them, hard stops first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+from trdnav.assessment import (
+    Basis,
+    Fact,
+    GenePhenotype,
+    Proposal,
+    SafetyFinding,
+    SafetySection,
+    Severity,
+    WashoutPlan,
+)
+from trdnav.knowledge.loader import KnowledgeBase, normalise_name
+from trdnav.rules.context import Context
+from trdnav.rules.pgx_guidance import OnDrug, label_comedication_rules, on_drug
+
+RULE_INTERACTION = "safety.interaction"
+RULE_MAOI_LABEL = "safety.maoi_label_contraindication"
+RULE_WASHOUT = "safety.maoi_washout"
+RULE_DOSE = "safety.dose_limit"
+RULE_CONDITION = "safety.condition"
+RULE_AGE = "safety.age"
+RULE_LEVEL = "safety.drug_level"
+RULE_CYP = "safety.label_comedication_dosing"
+
+ORDER: dict[Severity, int] = {"contraindicated": 0, "major": 1, "moderate": 2, "monitor": 3}
+
+
+@dataclass(frozen=True)
+class Item:
+    """A drug in the regimen: its name as given, catalog id, record path, latest dose, start."""
+
+    name: str
+    drug_id: str | None
+    path: str
+    dose: float | None
+    start: date | None
+
+    @property
+    def key(self) -> str:
+        return self.drug_id or normalise_name(self.name)
+
+
+def regimen(ctx: Context) -> list[Item]:
+    """What the patient takes now: the record's medications and the trials without a stop."""
+    items = [
+        Item(m.medication.drug, m.drug_id, f"medications[{m.index}]", m.medication.dose, m.medication.start)
+        for m in ctx.record.medications
+    ]
+    for t in ctx.record.trials:
+        if t.ongoing:
+            dose = t.trial.doses[-1].dose if t.trial.doses else None
+            items.append(Item(t.drug.name, t.drug.id, t.path, dose, t.trial.start))
+    return items
+
+
+def apply(kb: KnowledgeBase, items: list[Item], proposal: Proposal) -> list[Item]:
+    """The regimen after the proposal: stopped drugs removed, added and started drugs in."""
+    stopped = {kb.drug_by_name[normalise_name(n)] for n in proposal.stop}
+    kept = [i for i in items if i.key not in stopped]
+    for n, name in enumerate((*proposal.add, *proposal.start)):
+        drug_id = kb.drug_by_name[normalise_name(name)]
+        if all(i.key != drug_id for i in kept):
+            kept.append(Item(kb.drug_by_id[drug_id].name, drug_id, f"proposal[{n}]", None, proposal.on))
+    return kept
+
+
+def _members(kb: KnowledgeBase, refs: Iterable[str]) -> tuple[set[str], set[str]]:
+    ids: set[str] = set()
+    names: set[str] = set()
+    for ref in refs:
+        if ref in kb.safety_members:
+            found_ids, found_names = kb.safety_members[ref]
+            ids |= found_ids
+            names |= found_names
+        else:
+            ids.add(ref)
+    return ids, names
+
+
+def _in(item: Item, group: tuple[set[str], set[str]] | tuple[frozenset[str], frozenset[str]]) -> bool:
+    ids, names = group
+    return (item.drug_id is not None and item.drug_id in ids) or normalise_name(item.name) in names
+
+
+def _finding(
+    kind: str,
+    rule: str,
+    severity: Severity,
+    items: Iterable[Item],
+    message: str,
+    mechanism: str,
+    management: str,
+    sources: Iterable[str],
+    missing: tuple[str, ...] = (),
+) -> SafetyFinding:
+    items = tuple(items)
+    facts = tuple(Fact(i.path, i.name) for i in items)
+    return SafetyFinding(
+        rule,
+        severity,
+        tuple(i.name for i in items),
+        message,
+        mechanism,
+        management,
+        Basis(kind, facts, tuple(dict.fromkeys(sources)), missing),
+    )
+
+
+def interactions(kb: KnowledgeBase, items: list[Item]) -> Iterator[SafetyFinding]:
+    done: set[tuple[str, str, str]] = set()
+    for rule in kb.safety.interactions:
+        first, second = _members(kb, rule.first), _members(kb, rule.second)
+        for a in items:
+            if not _in(a, first):
+                continue
+            for b in items:
+                if b.key == a.key or not _in(b, second):
+                    continue
+                pair = tuple(sorted((a.key, b.key)))
+                if (rule.id, *pair) in done:
+                    continue
+                done.add((rule.id, pair[0], pair[1]))
+                yield _finding(
+                    RULE_INTERACTION,
+                    rule.id,
+                    rule.severity,
+                    (a, b),
+                    f"{a.name} with {b.name}: {rule.mechanism}",
+                    rule.mechanism,
+                    rule.management,
+                    rule.sources,
+                )
+
+
+def maoi_label_combinations(kb: KnowledgeBase, items: list[Item]) -> Iterator[SafetyFinding]:
+    """A drug whose own label contraindicates MAOIs, taken with an MAOI."""
+    maois = [i for i in items if _in(i, kb.safety_members[kb.safety.maoi_set])]
+    for item in items:
+        interval = kb.maoi_interval_by_drug.get(item.drug_id or "")
+        if interval is None or interval.before_maoi_days is None:
+            continue
+        for maoi in maois:
+            if maoi.key == item.key:
+                continue
+            yield _finding(
+                RULE_MAOI_LABEL,
+                "maoi_label_contraindication",
+                "contraindicated",
+                (item, maoi),
+                f"{item.name} with {maoi.name}: the {item.name} label contraindicates MAOIs with it "
+                "(serotonin syndrome)",
+                "serotonin syndrome",
+                f"Do not combine; an MAOI no sooner than {interval.before_maoi_days} days after stopping {item.name}, "
+                f"{item.name} no sooner than {interval.after_maoi_days} days after stopping an MAOI.",
+                interval.sources,
+            )
+
+
+def washout(
+    kb: KnowledgeBase, stop: str, stopped_on: date | None, start: str, proposed: date | None
+) -> WashoutPlan | None:
+    """The drug-free days from stopping `stop` to starting `start` (catalog ids), when either is
+    an MAOI; None when no MAOI is involved. Takes the longest interval any label gives."""
+    maoi_ids = kb.safety_members[kb.safety.maoi_set][0]
+    from_maoi, to_maoi = stop in maoi_ids, start in maoi_ids
+    if not (from_maoi or to_maoi) or stop == start:
+        return None
+    checked = _members(kb, kb.safety.washout_drugs)[0] | set(kb.maoi_interval_by_drug)
+    if stop not in checked or start not in checked:
+        return None  # no MAOI rule concerns the other drug
+    old = kb.maoi_interval_by_drug.get(stop)
+    new = kb.maoi_interval_by_drug.get(start)
+    needs: list[tuple[int, str, tuple[str, ...]]] = []
+    notes: list[str] = []
+    if from_maoi and to_maoi:
+        if old and old.after_stopping_days is not None:
+            needs.append((old.after_stopping_days, f"{stop} label: after stopping it", old.sources))
+        if new and new.from_other_maoi_days is not None:
+            needs.append((new.from_other_maoi_days, f"{start} label: from another MAOI", new.sources))
+    elif from_maoi:
+        if new and new.after_maoi_days is not None:
+            needs.append((new.after_maoi_days, f"{start} label: after stopping an MAOI", new.sources))
+        if old and old.after_stopping_days is not None:
+            needs.append((old.after_stopping_days, f"{stop} label: after stopping it", old.sources))
+    else:
+        if old and old.before_maoi_days is not None:
+            needs.append((old.before_maoi_days, f"{stop} label: before an MAOI", old.sources))
+    for interval in (old, new):
+        if interval is not None and interval.note:
+            notes.append(interval.note)
+    name = {d: kb.drug_by_id[d].name for d in (stop, start)}
+    if not needs:
+        reasons = (
+            f"the drug-free interval for {name[stop]} -> {name[start]} is not in trdnav's knowledge base "
+            "(knowledge/GAPS.md F): check both labels",
+            *notes,
+        )
+        return WashoutPlan(
+            name[stop],
+            name[start],
+            stopped_on,
+            None,
+            None,
+            proposed,
+            "unknown",
+            reasons,
+            Basis(RULE_WASHOUT, (), (), ("the labels' drug-free interval",)),
+        )
+    days, why, _ = max(needs, key=lambda n: n[0])
+    sources = tuple(dict.fromkeys(c for _, _, cited in needs for c in cited))
+    reasons = (f"{days} days ({why})", *(f"{d} days ({w})" for d, w, _ in needs if w != why), *notes)
+    if stopped_on is None:
+        return WashoutPlan(
+            name[stop],
+            name[start],
+            None,
+            days,
+            None,
+            proposed,
+            "unknown",
+            (*reasons, f"the stop date of {name[stop]} is not recorded"),
+            Basis(RULE_WASHOUT, (), sources, (f"the date {name[stop]} was stopped",)),
+        )
+    earliest = stopped_on + timedelta(days=days)
+    status: Literal["ok", "too_early"] = "too_early" if proposed is not None and proposed < earliest else "ok"
+    return WashoutPlan(
+        name[stop], name[start], stopped_on, days, earliest, proposed, status, reasons, Basis(RULE_WASHOUT, (), sources)
+    )
+
+
+def _washout_finding(plan: WashoutPlan) -> SafetyFinding | None:
+    if plan.status == "ok":
+        return None
+    if plan.status == "too_early":
+        message = (
+            f"{plan.start} from {plan.proposed_start} is inside the drug-free period after {plan.stop} "
+            f"(stopped {plan.stopped_on}): earliest safe start {plan.earliest_start}"
+        )
+        severity: Severity = "contraindicated"
+    else:
+        message = f"{plan.stop} -> {plan.start}: drug-free period unknown: {'; '.join(plan.reasons)}"
+        severity = "major"
+    return SafetyFinding(
+        "maoi_washout",
+        severity,
+        (plan.stop, plan.start),
+        message,
+        "serotonin syndrome or hypertensive crisis when the drugs overlap",
+        f"Start {plan.start} no sooner than {plan.earliest_start}." if plan.earliest_start else "Check both labels.",
+        plan.basis,
+    )
+
+
+def washouts(ctx: Context, items: list[Item], proposal: Proposal | None) -> list[WashoutPlan]:
+    """Switches to check: from each drug the proposal stops (on its date) or the record shows
+    stopped, to each drug the proposal starts or the patient started after it and still takes."""
+    kb = ctx.kb
+    plans = []
+    stops: list[tuple[str, date | None]] = []
+    starts: list[tuple[str, date | None]] = []
+    if proposal is not None:
+        stops += [(kb.drug_by_name[normalise_name(n)], proposal.on) for n in proposal.stop]
+        starts += [(kb.drug_by_name[normalise_name(n)], proposal.on) for n in (*proposal.start, *proposal.add)]
+    for t in ctx.record.trials:
+        if t.trial.stop is not None:
+            stops.append((t.drug.id, t.trial.stop))
+        if t.ongoing:
+            starts.append((t.drug.id, t.trial.start))
+    # each drug's latest stop counts (a drug stopped twice is judged from its last stop)
+    latest: dict[str, date | None] = {}
+    for stop, stopped_on in stops:
+        known = latest.get(stop)
+        if stop not in latest or (stopped_on is not None and (known is None or stopped_on > known)):
+            latest[stop] = stopped_on
+    for start, on in dict.fromkeys(starts):
+        for stop, stopped_on in latest.items():
+            if stopped_on is not None and on is not None and stopped_on > on:
+                continue  # stopped after this one started: a combination, not a switch
+            plan = washout(kb, stop, stopped_on, start, on)
+            if plan is not None:
+                plans.append(plan)
+    return plans
+
+
+def dose_limits(
+    ctx: Context, items: list[Item], phenotypes: dict[str, str], age: int | None
+) -> Iterator[SafetyFinding]:
+    kb = ctx.kb
+    current = tuple(on_drug(kb, i.name, i.drug_id, i.path) for i in items)
+    categories = {c.category for c in ctx.record.conditions if c.category and c.condition.status == "active"}
+    for limit in kb.safety.dose_limits:
+        for item in items:
+            if item.drug_id != limit.drug:
+                continue
+            applies: list[str] = []
+            unknown: list[str] = []
+            for cond in limit.when:
+                if cond.age_over is not None:
+                    if age is None:
+                        unknown.append(f"age (the limit applies above {cond.age_over})")
+                    elif age > cond.age_over:
+                        applies.append(f"age {age}")
+                if cond.phenotype is not None:
+                    gene, pid = cond.phenotype
+                    if phenotypes.get(gene) == pid:
+                        applies.append(f"{gene} {kb.phenotype_by_id[pid].term}")
+                if cond.inhibitor_of is not None:
+                    named = [
+                        f"{d.name} ({m.strength} {m.enzyme} inhibitor)"
+                        for d in current
+                        if d.drug_id != item.drug_id
+                        for m in d.modulates
+                        if m.enzyme == cond.inhibitor_of and m.effect == "inhibitor"
+                    ]
+                    applies += named
+                if cond.condition_category is not None and cond.condition_category in categories:
+                    applies.append(cond.condition_category.replace("_", " "))
+            if limit.when and not applies:
+                if unknown and (item.dose is None or item.dose > limit.max_dose):
+                    yield _finding(
+                        RULE_DOSE,
+                        limit.id,
+                        "monitor",
+                        (item,),
+                        f"{item.name}: whether the {limit.max_dose:g} mg/day maximum applies is unknown: "
+                        + "; ".join(unknown),
+                        limit.mechanism,
+                        f"Record what is missing; the maximum is {limit.max_dose:g} mg/day when it applies.",
+                        limit.sources,
+                        tuple(unknown),
+                    )
+                continue
+            because = f" ({', '.join(applies)})" if applies else ""
+            if item.dose is None:
+                yield _finding(
+                    RULE_DOSE,
+                    limit.id,
+                    limit.severity,
+                    (item,),
+                    f"{item.name}: dose not recorded; the maximum is {limit.max_dose:g} mg/day{because}",
+                    limit.mechanism,
+                    f"Check the dose is at most {limit.max_dose:g} mg/day.",
+                    limit.sources,
+                    (f"{item.path}: the current dose",),
+                )
+            elif item.dose > limit.max_dose:
+                yield _finding(
+                    RULE_DOSE,
+                    limit.id,
+                    limit.severity,
+                    (item,),
+                    f"{item.name} {item.dose:g} mg/day is above the {limit.max_dose:g} mg/day maximum{because}",
+                    limit.mechanism,
+                    f"Reduce to at most {limit.max_dose:g} mg/day or choose another drug.",
+                    limit.sources,
+                )
+
+
+def condition_rules(ctx: Context, items: list[Item]) -> Iterator[SafetyFinding]:
+    kb = ctx.kb
+    for rule in kb.safety.condition_rules:
+        group = _members(kb, rule.drugs)
+        found = [
+            c
+            for c in ctx.record.conditions
+            if c.category in rule.condition_categories and c.condition.status in rule.condition_statuses
+        ]
+        if not found:
+            continue
+        for item in items:
+            if not _in(item, group):
+                continue
+            names = ", ".join(c.condition.name or c.condition.code or "" for c in found)
+            finding = _finding(
+                RULE_CONDITION,
+                rule.id,
+                rule.severity,
+                (item,),
+                f"{item.name} with {names}: {rule.mechanism}",
+                rule.mechanism,
+                rule.management,
+                (*rule.sources, *(s for c in found for s in c.sources)),
+            )
+            facts = (*finding.basis.facts, *(Fact(f"conditions[{c.index}]", names) for c in found))
+            yield SafetyFinding(
+                finding.rule,
+                finding.severity,
+                finding.drugs,
+                finding.message,
+                finding.mechanism,
+                finding.management,
+                Basis(finding.basis.rule, facts, finding.basis.sources),
+            )
+
+
+def age_rules(ctx: Context, items: list[Item], age: int | None) -> Iterator[SafetyFinding]:
+    kb = ctx.kb
+    for rule in kb.safety.age_rules:
+        group = _members(kb, rule.drugs)
+        for item in items:
+            if not _in(item, group):
+                continue
+            if age is None:
+                continue  # age unknown: the dose and interaction checks still run; nothing to say here
+            if age >= rule.min_age:
+                yield _finding(
+                    RULE_AGE,
+                    rule.id,
+                    rule.severity,
+                    (item,),
+                    f"{item.name} at age {age}: {rule.mechanism}",
+                    rule.mechanism,
+                    rule.management,
+                    rule.sources,
+                )
+
+
+def levels(ctx: Context, items: list[Item], age: int | None, profiles: dict[str, str]) -> Iterator[SafetyFinding]:
+    """A drug with a target level: the latest level against the chosen profile's range."""
+    kb = ctx.kb
+    for drug_id, default in kb.safety.default_level_profile.items():
+        item = next((i for i in items if i.drug_id == drug_id), None)
+        if item is None:
+            continue
+        profile = kb.level_profile_by_id[profiles.get(drug_id, default)]
+        ranges = [r for r in profile.ranges if r.min_age is not None and age is not None and age >= r.min_age]
+        target = ranges[-1] if ranges else next(r for r in profile.ranges if r.min_age is None)
+        labs = sorted(
+            ((i, lab) for i, lab in enumerate(ctx.record.record.labs) if lab.test == profile.lab_test),
+            key=lambda pair: pair[1].date,
+        )
+        where = f"{target.min:g}-{target.max:g} {profile.unit} ({profile.id})"
+        if not labs or labs[-1][1].value is None:
+            yield _finding(
+                RULE_LEVEL,
+                profile.id,
+                "monitor",
+                (item,),
+                f"{item.name}: no {profile.lab_test} level recorded; target {where}",
+                "levels outside the target range are ineffective or toxic",
+                "Check the level.",
+                profile.sources,
+                (f"a {profile.lab_test} level",),
+            )
+            continue
+        index, lab = labs[-1]
+        value = lab.value or 0.0
+        if target.min <= value <= target.max:
+            continue
+        side = "below" if value < target.min else "above"
+        finding = _finding(
+            RULE_LEVEL,
+            profile.id,
+            "major" if side == "above" else "moderate",
+            (item,),
+            f"{item.name} level {value:g} {profile.unit} on {lab.date} is {side} the target {where}",
+            "levels outside the target range are ineffective or toxic",
+            "Review the dose and recheck the level.",
+            profile.sources,
+        )
+        yield SafetyFinding(
+            finding.rule,
+            finding.severity,
+            finding.drugs,
+            finding.message,
+            finding.mechanism,
+            finding.management,
+            Basis(
+                finding.basis.rule, (*finding.basis.facts, Fact(f"labs[{index}]", f"{value:g}")), finding.basis.sources
+            ),
+        )
+
+
+def comedication_dosing(kb: KnowledgeBase, items: list[Item]) -> Iterator[SafetyFinding]:
+    """The labels' dosing rules for co-medications that inhibit a drug's enzyme (the same rules
+    the pharmacogenetics table reads), whether or not a genotype is known."""
+    on = tuple(on_drug(kb, i.name, i.drug_id, i.path) for i in items)
+    for item in items:
+        others = tuple(d for d in on if d.drug_id != item.drug_id)
+        for entry in kb.guidance_by_drug.get(item.drug_id or "", ()):
+            for g in label_comedication_rules(kb, entry, others):
+                severity: Severity = "moderate" if g.category != "no_guidance" else "monitor"
+                yield SafetyFinding(
+                    "label_comedication_dosing",
+                    severity,
+                    (item.name, *(x.split(" (")[0].removeprefix("taking ") for x in g.lookup)),
+                    f"{item.name} {'; '.join(g.lookup)}: {g.recommendation}",
+                    "a co-medication changes this drug's exposure (CYP inhibition)",
+                    g.recommendation,
+                    Basis(RULE_CYP, g.basis.facts, g.basis.sources, g.basis.missing),
+                )
+
+
+def check(
+    ctx: Context,
+    found: tuple[GenePhenotype, ...],
+    age: int | None,
+    proposal: Proposal | None = None,
+    level_profiles: dict[str, str] | None = None,
+) -> SafetySection:
+    kb = ctx.kb
+    items = regimen(ctx)
+    if proposal is not None:
+        items = apply(kb, items, proposal)
+    phenotypes = {
+        g.gene: kb.phenotype_id_by_term[g.phenotype] for g in found if g.phenotype and g.status != "not_covered"
+    }
+    plans = washouts(ctx, items, proposal)
+    findings = [
+        *interactions(kb, items),
+        *maoi_label_combinations(kb, items),
+        *(f for f in map(_washout_finding, plans) if f is not None),
+        *dose_limits(ctx, items, phenotypes, age),
+        *condition_rules(ctx, items),
+        *age_rules(ctx, items, age),
+        *levels(ctx, items, age, level_profiles or {}),
+        *comedication_dosing(kb, items),
+    ]
+    findings.sort(key=lambda f: (ORDER[f.severity], f.rule, f.drugs))
+    return SafetySection(tuple(i.name for i in items), proposal, tuple(findings), tuple(plans))
+
+
+__all__ = ["OnDrug", "check"]

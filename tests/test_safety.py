@@ -1,0 +1,215 @@
+"""Safety: the MAOI washout scheduler, dose limits with unknown data, level profiles, hard
+stops that nothing hides, and the `trdnav check` command.
+
+Expected intervals are the labels' numbers (knowledge/data/safety.yaml cites each): fluoxetine
+5 weeks before an MAOI (fluoxetine label section 4), vortioxetine 21 days (Trintellix),
+venlafaxine 7 days (Effexor XR), duloxetine 5 days (duloxetine Medication Guide), 14 days after
+an MAOI before sertraline (sertraline label section 4), at least 1 week after stopping Parnate
+and at least 1 week from another MAOI before Parnate (Parnate section 2.2).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from typer.testing import CliRunner
+
+from builder import Case
+from trdnav.cli import EXIT_BAD_INPUT, EXIT_HARD_STOP, app
+from trdnav.rules.safety import washout
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+STOPPED = date(2025, 3, 3)
+
+
+@pytest.mark.parametrize(
+    ("stop", "start", "days"),
+    [
+        ("fluoxetine", "phenelzine", 35),
+        ("vortioxetine", "tranylcypromine", 21),
+        ("venlafaxine", "isocarboxazid", 7),
+        ("duloxetine", "phenelzine", 5),
+        ("sertraline", "selegiline_transdermal", 14),
+        ("phenelzine", "sertraline", 14),
+        ("tranylcypromine", "sertraline", 14),  # the longer of 14 (sertraline) and 7 (Parnate)
+        ("phenelzine", "tranylcypromine", 7),
+        ("tranylcypromine", "isocarboxazid", 7),
+    ],
+)
+def test_washout_takes_the_labels_longest_interval(kb, stop, start, days):
+    plan = washout(kb, stop, STOPPED, start, date(2025, 3, 10))
+    assert plan is not None and plan.required_days == days
+    assert plan.earliest_start == date.fromordinal(STOPPED.toordinal() + days)
+    assert plan.status == ("too_early" if days > 7 else "ok")
+    assert plan.basis.sources
+
+
+def test_every_antidepressant_to_and_from_every_maoi_has_a_plan(kb):
+    """The scheduler answers for every pair: the label interval, or "unknown" naming what is
+    missing (never silence, never a guess)."""
+    maois = sorted(kb.safety_members[kb.safety.maoi_set][0])
+    # every antidepressant medication but the antipsychotics (quetiapine) and the NMDA antagonists
+    # given in clinic (esketamine, ketamine), whose MAOI rules are not encoded (GAPS.md F)
+    others = sorted(
+        d.id
+        for d in kb.drugs.drugs
+        if d.antidepressant
+        and d.kind == "medication"
+        and d.id not in maois
+        and d.classes != ("atypical_antipsychotic",)
+        and d.id not in ("esketamine", "ketamine_iv")
+    )
+    unknown = set()
+    for maoi in maois:
+        for drug in others:
+            for stop, start in ((drug, maoi), (maoi, drug)):
+                plan = washout(kb, stop, STOPPED, start, None)
+                assert plan is not None, (stop, start)
+                if plan.status == "unknown":
+                    assert plan.required_days is None and "not in trdnav's knowledge base" in plan.reasons[0]
+                    unknown.add(drug if stop == drug else f"{maoi}->")
+                elif drug in kb.maoi_interval_by_drug:
+                    interval = kb.maoi_interval_by_drug[drug]
+                    label = interval.before_maoi_days if stop == drug else interval.after_maoi_days
+                    assert plan.required_days >= label
+                else:  # only the MAOI's own label gives a number (Parnate: 1 week after stopping it)
+                    assert plan.required_days == kb.maoi_interval_by_drug[maoi].after_stopping_days
+    # the drugs whose labels were not read (knowledge/GAPS.md F); an MAOI -> drug switch is
+    # unknown only when neither label gives a number (e.g. phenelzine -> amitriptyline)
+    assert {u for u in unknown if not u.endswith("->")} == {
+        "agomelatine",
+        "amitriptyline",
+        "desipramine",
+        "doxepin",
+        "imipramine",
+        "mianserin",
+        "protriptyline",
+        "reboxetine",
+        "trimipramine",
+    }
+
+
+def test_a_missing_stop_date_makes_the_washout_unknown_with_what_to_record(kb):
+    plan = washout(kb, "fluoxetine", None, "phenelzine", date(2025, 3, 10))
+    assert plan is not None and plan.status == "unknown" and plan.required_days == 35
+    assert plan.basis.missing == ("the date fluoxetine was stopped",)
+
+
+def _findings(case: Case) -> dict[str, str]:
+    return {f.rule: f.message for f in case.assess().safety.findings}
+
+
+def test_an_unknown_dose_never_silences_a_dose_limit():
+    case = Case().episode().trial("citalopram", None, 8, ongoing=True)
+    case.data["patient"]["birth_date"] = "1950-01-01"
+    message = _findings(case)["citalopram_qt_20"]
+    assert "dose not recorded" in message and "age" in message
+
+
+def test_an_unknown_age_is_named_when_it_decides_a_dose_limit():
+    case = Case().episode().trial("citalopram", 40, 8, ongoing=True)
+    case.data["patient"].pop("birth_date", None)
+    result = case.assess().safety.findings
+    (limit,) = [f for f in result if f.rule == "citalopram_qt_20"]
+    assert limit.severity == "monitor" and "unknown" in limit.message and limit.basis.missing
+
+
+def test_lithium_level_profiles_differ_by_guideline_and_age():
+    case = Case().episode().trial("lithium", 600, 8, ongoing=True)
+    case.data["patient"]["birth_date"] = "1950-01-01"
+    case.add("labs", test="lithium", date="2025-05-01", value=0.7, unit="mmol/L")
+    canmat = case.assess().safety.findings
+    assert not [f for f in canmat if f.rule.startswith("lithium_")]  # 0.7 within 0.5-0.8
+    from builder import kb
+    from trdnav.engine import assess
+    from trdnav.record.parse import parse_record
+
+    nice = assess(parse_record(case.data), kb(), as_of=case.as_of, level_profiles={"lithium": "lithium_nice_ng222"})
+    (above,) = [f for f in nice.safety.findings if f.rule == "lithium_nice_ng222"]
+    assert "above the target 0.4-0.6" in above.message  # NICE: 0.4-0.6 from age 65
+
+
+HARD_STOP = ROOT / "tests" / "cases" / "safety-maoi-switch" / "record.json"
+
+
+def test_a_hard_stop_shows_under_every_profile_and_in_every_face(kb):
+    runner = CliRunner()
+    for profile in (p.id for p in kb.adequacy.profiles):
+        text = runner.invoke(app, ["assess", str(HARD_STOP), "--as-of", "2025-11-01", "--profile", profile])
+        assert text.exit_code == 0 and "CONTRAINDICATED" in text.stdout
+        data = json.loads(
+            runner.invoke(
+                app, ["assess", str(HARD_STOP), "--as-of", "2025-11-01", "--profile", profile, "-f", "json"]
+            ).stdout
+        )
+        assert {f["severity"] for f in data["safety"]["findings"]} >= {"contraindicated"}
+    checked = runner.invoke(app, ["check", str(HARD_STOP), "--as-of", "2025-11-01"])
+    assert checked.exit_code == EXIT_HARD_STOP and "CONTRAINDICATED" in checked.stdout
+    # the safety panel comes before anything else in the report
+    report = runner.invoke(app, ["assess", str(HARD_STOP), "--as-of", "2025-11-01"]).stdout
+    assert report.index("CONTRAINDICATED") < report.index("Current episode")
+
+
+def test_check_a_proposed_switch_gives_the_earliest_safe_start():
+    record = ROOT / "examples" / "records" / "13-cyp2c19-ultrarapid-after-escitalopram.json"
+    result = CliRunner().invoke(
+        app,
+        ["check", str(record), "--stop", "sertraline", "--start", "Nardil", "--on", "2025-02-04", "-f", "json"],
+    )
+    assert result.exit_code == EXIT_HARD_STOP, result.output
+    safety = json.loads(result.stdout)["safety"]
+    (plan,) = [w for w in safety["washouts"] if w["stop"] == "sertraline"]
+    assert (plan["required_days"], plan["earliest_start"], plan["status"]) == (14, "2025-02-18", "too_early")
+    later = CliRunner().invoke(
+        app,
+        [
+            "check",
+            str(record),
+            "--stop",
+            "sertraline",
+            "--start",
+            "Nardil",
+            "--on",
+            "2025-02-04",
+            "--as-of",
+            "2025-02-04",
+        ],
+    )
+    assert later.exit_code == EXIT_HARD_STOP
+    ok = CliRunner().invoke(app, ["check", str(record), "--start", "phenelzine", "--on", "2025-03-01", "-f", "json"])
+    assert ok.exit_code == 0 and json.loads(ok.stdout)["safety"]["findings"] == []
+
+
+def test_check_an_added_drug_reports_the_combination():
+    record = ROOT / "tests" / "cases" / "safety-comedication" / "record.json"
+    result = CliRunner().invoke(app, ["check", str(record), "--add", "tranylcypromine", "--as-of", "2025-11-01"])
+    assert result.exit_code == EXIT_HARD_STOP
+    assert "tranylcypromine with vortioxetine" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--add", "phenelzin"], "--add: got 'phenelzin'; expected a treatment in the knowledge base (did you mean"),
+        (["--level-profile", "lithium=nice"], "--level-profile lithium: got 'nice'"),
+        (["--level-profile", "lithium"], "expected DRUG=PROFILE"),
+        (["--on", "yesterday", "--start", "phenelzine"], "--on: got 'yesterday'"),
+    ],
+)
+def test_check_bad_options_name_the_option(args, words):
+    record = ROOT / "examples" / "records" / "01-two-ssri-failures.json"
+    result = CliRunner().invoke(app, ["check", str(record), *args])
+    assert result.exit_code == EXIT_BAD_INPUT
+    assert words in result.stderr
+
+
+def test_the_rule_tables_in_docs_are_generated_from_the_knowledge_base(kb):
+    from trdnav.report.kb_tables import safety_page
+
+    page = (ROOT / "docs" / "safety.md").read_text(encoding="utf-8")
+    generated = page.split("<!-- generated: trdnav kb safety -->\n", 1)[1].split("<!-- end of generated tables -->")[0]
+    assert generated.strip() == safety_page(kb).strip(), "run `make docs`"
+    for rule in (*kb.safety.interactions, *kb.safety.dose_limits, *kb.safety.condition_rules, *kb.safety.age_rules):
+        assert f"`{rule.id}`" in generated
