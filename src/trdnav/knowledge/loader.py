@@ -8,6 +8,7 @@ synonym) that maps to two treatments, and a profile reference that points nowher
 
 from __future__ import annotations
 
+import functools
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ class KnowledgeError(ValueError):
         super().__init__("knowledge base invalid:\n  " + "\n  ".join(self.problems))
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise_name(name: str) -> str:
     """Fold case, spaces, hyphens and trademark signs so 'Zoloft®' finds sertraline."""
     folded = name.casefold().replace("®", "").replace("™", "")
