@@ -68,7 +68,9 @@ def test_every_antidepressant_to_and_from_every_maoi_has_a_plan(kb):
                 plan = washout(kb, stop, STOPPED, start, None)
                 assert plan is not None, (stop, start)
                 if plan.status == "unknown":
-                    assert plan.required_days is None and "not in trdnav's knowledge base" in plan.reasons[0]
+                    # the MAOI labels' one-week minimum still holds; the full interval is named as missing
+                    assert plan.required_days == kb.safety.maoi_minimum_days or plan.required_days >= 7
+                    assert "not in trdnav's knowledge base" in plan.reasons[0] and plan.basis.missing
                     unknown.add(drug if stop == drug else f"{maoi}->")
                 elif drug in kb.maoi_interval_by_drug:
                     interval = kb.maoi_interval_by_drug[drug]
@@ -161,7 +163,8 @@ def test_check_a_proposed_switch_gives_the_earliest_safe_start():
     assert result.exit_code == EXIT_HARD_STOP, result.output
     safety = json.loads(result.stdout)["safety"]
     (plan,) = [w for w in safety["washouts"] if w["stop"] == "sertraline"]
-    assert (plan["required_days"], plan["earliest_start"], plan["status"]) == (14, "2025-02-18", "too_early")
+    # sertraline is not taken now, so its recorded stop (2025-02-03) counts, not --stop's date
+    assert (plan["required_days"], plan["earliest_start"], plan["status"]) == (14, "2025-02-17", "too_early")
     later = CliRunner().invoke(
         app,
         [
@@ -213,3 +216,44 @@ def test_the_rule_tables_in_docs_are_generated_from_the_knowledge_base(kb):
     assert generated.strip() == safety_page(kb).strip(), "run `make docs`"
     for rule in (*kb.safety.interactions, *kb.safety.dose_limits, *kb.safety.condition_rules, *kb.safety.age_rules):
         assert f"`{rule.id}`" in generated
+
+
+def test_an_mao_start_that_overlapped_the_previous_drug_is_a_hard_stop_while_the_window_is_open():
+    case = Case(as_of=date(2025, 3, 20)).episode()
+    case.add(
+        "trials",
+        id="t1",
+        treatment="fluoxetine",
+        start="2025-01-13",
+        stop="2025-03-13",
+        adherence="good",
+        doses=[{"date": "2025-01-13", "dose": 20}],
+    )
+    case.add(
+        "trials",
+        id="t2",
+        treatment="tranylcypromine",
+        start="2025-03-08",
+        adherence="good",
+        doses=[{"date": "2025-03-08", "dose": 20}],
+    )
+    (finding,) = [f for f in case.assess().safety.findings if f.rule == "maoi_washout"]
+    assert finding.severity == "contraindicated" and "earliest safe start 2025-04-17" in finding.message
+
+
+def test_a_short_switch_with_an_unknown_interval_is_still_a_hard_stop_inside_the_mao_labels_week(kb):
+    plan = washout(kb, "amitriptyline", STOPPED, "tranylcypromine", STOPPED)
+    assert plan is not None and (plan.status, plan.required_days) == ("too_early", 7)
+    later = washout(kb, "tranylcypromine", STOPPED, "amitriptyline", date(2025, 3, 12))
+    assert later is not None and later.status == "unknown"  # Parnate's week has passed; amitriptyline's own is unknown
+
+
+def test_check_can_add_a_drug_outside_the_catalog_that_a_rule_reads():
+    record = ROOT / "examples" / "records" / "12-cyp2c19-poor-on-citalopram.json"
+    result = CliRunner().invoke(
+        app, ["check", str(record), "--add", "linezolid", "--as-of", "2025-11-01", "-f", "json"]
+    )
+    assert result.exit_code == EXIT_HARD_STOP, result.output
+    (finding,) = json.loads(result.stdout)["safety"]["findings"][:1]
+    assert finding["rule"] == "maoi_label_contraindication" and "linezolid" in finding["drugs"]
+    assert finding["management"] == "Do not start citalopram in a patient being treated with linezolid."

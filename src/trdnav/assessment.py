@@ -310,6 +310,8 @@ class WashoutPlan:
     status: Literal["ok", "too_early", "unknown"]
     reasons: tuple[str, ...]
     basis: Basis
+    # a switch the record shows (not a proposed one): once its window has passed it is history
+    from_record: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,7 +143,9 @@ def _check_options(kb: KnowledgeBase, proposal: Proposal | None, level_profiles:
     if proposal is not None:
         for option, names in (("add", proposal.add), ("stop", proposal.stop), ("start", proposal.start)):
             for name in names:
-                if normalise_name(name) not in kb.drug_by_name:
+                in_catalog = normalise_name(name) in kb.drug_by_name
+                # a drug outside the catalog that a rule reads (linezolid, ibuprofen) may be added
+                if not in_catalog and not (option == "add" and normalise_name(name) in kb.other_drug_names):
                     hint = suggest(name, list(kb.drug_by_name))
                     problems.append(Problem(f"--{option}", repr(name), f"a treatment in the knowledge base{hint}"))
         if proposal.start and proposal.on is None:

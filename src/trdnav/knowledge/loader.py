@@ -460,6 +460,8 @@ def _safety_index(
     if safety.maoi_set not in members:
         problems.append(f"{where}: maoi_set {safety.maoi_set!r} is not a set")
     check_refs("washout_drugs", safety.washout_drugs)
+    if not safety.maoi_minimum_sources:
+        problems.append(f"{where}: maoi_minimum_days needs maoi_minimum_sources")
     intervals = {}
     for interval in safety.maoi_intervals:
         check_refs(f"maoi_intervals {interval.drug}", (interval.drug,))

@@ -539,6 +539,8 @@ class MaoiInterval(Cited):
     """A drug's label on MAOIs: concurrent use is contraindicated, with these drug-free days."""
 
     drug: str
+    # why the label contraindicates MAOIs with it
+    mechanism: str = "serotonin syndrome"
     # days after stopping this drug before an MAOI is started
     before_maoi_days: int | None = Field(default=None, ge=0)
     # days after stopping an MAOI before this drug is started
@@ -614,6 +616,10 @@ class SafetyFile(FileHeader):
     maoi_set: str
     # the drugs (sets or ids) a switch to or from an MAOI is checked for
     washout_drugs: tuple[str, ...]
+    # the shortest gap the MAOI labels read allow between an MAOI and another antidepressant;
+    # used as a floor when a label's own interval is not in the knowledge base
+    maoi_minimum_days: int
+    maoi_minimum_sources: tuple[str, ...]
     dose_limits: tuple[DoseLimit, ...] = ()
     condition_rules: tuple[ConditionRule, ...] = ()
     age_rules: tuple[AgeRule, ...] = ()

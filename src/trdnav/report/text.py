@@ -226,6 +226,8 @@ def _safety(a: Assessment, console: Console, refs: _Refs) -> None:
                     style="green",
                 )
             )
+    if not lines:
+        return
     regimen = ", ".join(section.regimen) or "nothing recorded"
     console.print(Panel(Group(*lines), title=f"Safety ({regimen})", border_style="red"))
 
@@ -345,7 +347,11 @@ def render_safety(assessment: Assessment, console: Console) -> None:
     _safety(assessment, console, refs)
     section = assessment.safety
     if not section.findings:
-        console.print(f"No safety finding for: {', '.join(section.regimen) or 'nothing recorded'}.", style="green")
+        console.print(
+            f"No safety finding for: {', '.join(section.regimen) or 'nothing recorded'} "
+            "(only the rules in trdnav's knowledge base; see the warnings for drugs it does not know).",
+            style="green",
+        )
     _sources(assessment, console)
     console.print(
         "Decision support, not a decision: only the rules in trdnav's knowledge base were checked "

@@ -72,9 +72,11 @@ def apply(kb: KnowledgeBase, items: list[Item], proposal: Proposal) -> list[Item
     stopped = {kb.drug_by_name[normalise_name(n)] for n in proposal.stop}
     kept = [i for i in items if i.key not in stopped]
     for n, name in enumerate((*proposal.add, *proposal.start)):
-        drug_id = kb.drug_by_name[normalise_name(name)]
-        if all(i.key != drug_id for i in kept):
-            kept.append(Item(kb.drug_by_id[drug_id].name, drug_id, f"proposal[{n}]", None, proposal.on))
+        found = kb.drug_by_name.get(normalise_name(name))
+        key = found or normalise_name(name)
+        if all(i.key != key for i in kept):
+            shown = kb.drug_by_id[found].name if found else name
+            kept.append(Item(shown, found, f"proposal[{n}]", None, proposal.on))
     return kept
 
 
@@ -146,35 +148,53 @@ def interactions(kb: KnowledgeBase, items: list[Item]) -> Iterator[SafetyFinding
                 )
 
 
-def maoi_label_combinations(kb: KnowledgeBase, items: list[Item]) -> Iterator[SafetyFinding]:
-    """A drug whose own label contraindicates MAOIs, taken with an MAOI."""
+def maoi_label_combinations(
+    kb: KnowledgeBase, items: list[Item], covered: set[tuple[str, ...]]
+) -> Iterator[SafetyFinding]:
+    """A drug whose own label contraindicates MAOIs, taken with an MAOI (a pair another
+    contraindication already reports is not repeated)."""
     maois = [i for i in items if _in(i, kb.safety_members[kb.safety.maoi_set])]
     for item in items:
         interval = kb.maoi_interval_by_drug.get(item.drug_id or "")
         if interval is None or interval.before_maoi_days is None:
             continue
         for maoi in maois:
-            if maoi.key == item.key:
+            if maoi.key == item.key or tuple(sorted((item.key, maoi.key))) in covered:
                 continue
+            if maoi.drug_id is None:  # linezolid, intravenous methylene blue
+                management = f"Do not start {item.name} in a patient being treated with {maoi.name}."
+            else:
+                management = (
+                    f"Do not combine; an MAOI no sooner than {interval.before_maoi_days} days after stopping "
+                    f"{item.name}, {item.name} no sooner than {interval.after_maoi_days} days after stopping an MAOI."
+                )
             yield _finding(
                 RULE_MAOI_LABEL,
                 "maoi_label_contraindication",
                 "contraindicated",
                 (item, maoi),
                 f"{item.name} with {maoi.name}: the {item.name} label contraindicates MAOIs with it "
-                "(serotonin syndrome)",
-                "serotonin syndrome",
-                f"Do not combine; an MAOI no sooner than {interval.before_maoi_days} days after stopping {item.name}, "
-                f"{item.name} no sooner than {interval.after_maoi_days} days after stopping an MAOI.",
+                f"({interval.mechanism})",
+                interval.mechanism,
+                management,
                 interval.sources,
             )
 
 
 def washout(
-    kb: KnowledgeBase, stop: str, stopped_on: date | None, start: str, proposed: date | None
+    kb: KnowledgeBase,
+    stop: str,
+    stopped_on: date | None,
+    start: str,
+    proposed: date | None,
+    *,
+    from_record: bool = False,
 ) -> WashoutPlan | None:
-    """The drug-free days from stopping `stop` to starting `start` (catalog ids), when either is
-    an MAOI; None when no MAOI is involved. Takes the longest interval any label gives."""
+    """The drug-free days from stopping `stop` to starting `start` (catalog ids) when either is
+    an MAOI; None when no MAOI rule concerns the pair. The longest interval the labels give; when
+    the non-MAOI drug's own label interval (or, between two MAOIs, both MAOIs' intervals) is not
+    in the knowledge base the plan is "unknown", and the MAOI labels' one-week minimum still
+    makes an earlier start a hard stop."""
     maoi_ids = kb.safety_members[kb.safety.maoi_set][0]
     from_maoi, to_maoi = stop in maoi_ids, start in maoi_ids
     if not (from_maoi or to_maoi) or stop == start:
@@ -184,45 +204,49 @@ def washout(
         return None  # no MAOI rule concerns the other drug
     old = kb.maoi_interval_by_drug.get(stop)
     new = kb.maoi_interval_by_drug.get(start)
+    name = {d: kb.drug_by_id[d].name for d in (stop, start)}
     needs: list[tuple[int, str, tuple[str, ...]]] = []
-    notes: list[str] = []
+    missing: list[str] = []
     if from_maoi and to_maoi:
         if old and old.after_stopping_days is not None:
-            needs.append((old.after_stopping_days, f"{stop} label: after stopping it", old.sources))
+            needs.append((old.after_stopping_days, f"{name[stop]} label: after stopping it", old.sources))
+        else:
+            missing.append(f"the {name[stop]} label's interval after stopping it")
         if new and new.from_other_maoi_days is not None:
-            needs.append((new.from_other_maoi_days, f"{start} label: from another MAOI", new.sources))
+            needs.append((new.from_other_maoi_days, f"{name[start]} label: from another MAOI", new.sources))
+        else:
+            missing.append(f"the {name[start]} label's interval from another MAOI")
     elif from_maoi:
         if new and new.after_maoi_days is not None:
-            needs.append((new.after_maoi_days, f"{start} label: after stopping an MAOI", new.sources))
+            needs.append((new.after_maoi_days, f"{name[start]} label: after stopping an MAOI", new.sources))
+        else:
+            missing.append(f"the {name[start]} label's interval after an MAOI")
         if old and old.after_stopping_days is not None:
-            needs.append((old.after_stopping_days, f"{stop} label: after stopping it", old.sources))
+            needs.append((old.after_stopping_days, f"{name[stop]} label: after stopping it", old.sources))
     else:
         if old and old.before_maoi_days is not None:
-            needs.append((old.before_maoi_days, f"{stop} label: before an MAOI", old.sources))
-    for interval in (old, new):
-        if interval is not None and interval.note:
-            notes.append(interval.note)
-    name = {d: kb.drug_by_id[d].name for d in (stop, start)}
+            needs.append((old.before_maoi_days, f"{name[stop]} label: before an MAOI", old.sources))
+        else:
+            missing.append(f"the {name[stop]} label's interval before an MAOI")
+    notes = tuple(i.note for i in (old, new) if i is not None and i.note)
+    # between two MAOIs one label's number is enough (both ask at least a week); otherwise the
+    # non-MAOI drug's own number is needed
+    known = bool(needs) and (not missing or (from_maoi and to_maoi and len(missing) < 2))
     if not needs:
-        reasons = (
-            f"the drug-free interval for {name[stop]} -> {name[start]} is not in trdnav's knowledge base "
-            "(knowledge/GAPS.md F): check both labels",
-            *notes,
-        )
-        return WashoutPlan(
-            name[stop],
-            name[start],
-            stopped_on,
-            None,
-            None,
-            proposed,
-            "unknown",
-            reasons,
-            Basis(RULE_WASHOUT, (), (), ("the labels' drug-free interval",)),
+        needs.append(
+            (kb.safety.maoi_minimum_days, "the MAOI labels' minimum of one week", kb.safety.maoi_minimum_sources)
         )
     days, why, _ = max(needs, key=lambda n: n[0])
     sources = tuple(dict.fromkeys(c for _, _, cited in needs for c in cited))
-    reasons = (f"{days} days ({why})", *(f"{d} days ({w})" for d, w, _ in needs if w != why), *notes)
+    reasons: tuple[str, ...] = (f"{days} days ({why})", *(f"{d} days ({w})" for d, w, _ in needs if w != why))
+    if not known:
+        reasons = (
+            f"at least {days} days; the full interval is not in trdnav's knowledge base "
+            f"(knowledge/GAPS.md F): {', '.join(missing)}: check that label",
+            *reasons[1:],
+        )
+    reasons = (*reasons, *notes)
+    gaps = tuple(missing) if not known else ()
     if stopped_on is None:
         return WashoutPlan(
             name[stop],
@@ -233,64 +257,103 @@ def washout(
             proposed,
             "unknown",
             (*reasons, f"the stop date of {name[stop]} is not recorded"),
-            Basis(RULE_WASHOUT, (), sources, (f"the date {name[stop]} was stopped",)),
+            Basis(RULE_WASHOUT, (), sources, (f"the date {name[stop]} was stopped", *gaps)),
+            from_record,
         )
     earliest = stopped_on + timedelta(days=days)
-    status: Literal["ok", "too_early"] = "too_early" if proposed is not None and proposed < earliest else "ok"
+    late = proposed is not None and proposed < earliest
+    status: Literal["ok", "too_early", "unknown"] = "too_early" if late else "ok" if known else "unknown"
     return WashoutPlan(
-        name[stop], name[start], stopped_on, days, earliest, proposed, status, reasons, Basis(RULE_WASHOUT, (), sources)
+        name[stop],
+        name[start],
+        stopped_on,
+        days,
+        earliest,
+        proposed,
+        status,
+        reasons,
+        Basis(RULE_WASHOUT, (), sources, gaps),
+        from_record,
     )
 
 
-def _washout_finding(plan: WashoutPlan) -> SafetyFinding | None:
+def _washout_finding(plan: WashoutPlan, as_of: date) -> SafetyFinding | None:
     if plan.status == "ok":
         return None
-    if plan.status == "too_early":
+    lower = "" if plan.status != "unknown" and not plan.basis.missing else "at least "
+    if plan.status == "too_early" and plan.from_record and plan.earliest_start and as_of >= plan.earliest_start:
+        # a past breach: the overlap window has closed; report it, not as a stop now
+        message = (
+            f"{plan.start} was started on {plan.proposed_start}, inside the drug-free period after {plan.stop} "
+            f"(stopped {plan.stopped_on}; earliest safe start was {plan.earliest_start})"
+        )
+        severity: Severity = "moderate"
+        management = "The window has passed; note it, and ask about symptoms of serotonin toxicity at that time."
+    elif plan.status == "too_early":
         message = (
             f"{plan.start} from {plan.proposed_start} is inside the drug-free period after {plan.stop} "
-            f"(stopped {plan.stopped_on}): earliest safe start {plan.earliest_start}"
+            f"(stopped {plan.stopped_on}): earliest safe start {lower}{plan.earliest_start}"
         )
-        severity: Severity = "contraindicated"
+        severity = "contraindicated"
+        management = f"Start {plan.start} no sooner than {plan.earliest_start}" + (
+            "; the full interval is unknown: check the label." if lower else "."
+        )
     else:
-        message = f"{plan.stop} -> {plan.start}: drug-free period unknown: {'; '.join(plan.reasons)}"
+        message = f"{plan.stop} -> {plan.start}: {'; '.join(plan.reasons)}"
         severity = "major"
+        management = (
+            f"Not before {plan.earliest_start}; check the label for the full interval."
+            if plan.earliest_start
+            else "Record the stop date; check both labels."
+        )
     return SafetyFinding(
         "maoi_washout",
         severity,
         (plan.stop, plan.start),
         message,
         "serotonin syndrome or hypertensive crisis when the drugs overlap",
-        f"Start {plan.start} no sooner than {plan.earliest_start}." if plan.earliest_start else "Check both labels.",
+        management,
         plan.basis,
     )
 
 
-def washouts(ctx: Context, items: list[Item], proposal: Proposal | None) -> list[WashoutPlan]:
-    """Switches to check: from each drug the proposal stops (on its date) or the record shows
-    stopped, to each drug the proposal starts or the patient started after it and still takes."""
+def washouts(ctx: Context, proposal: Proposal | None) -> list[WashoutPlan]:
+    """Switches to check: from each drug stopped (by the record, or by the proposal if it is
+    taken now) to each drug started after it and taken now (by the record: a trial without a
+    stop or a co-medication with its start) or started by the proposal. A new drug started
+    before the old one stopped overlapped it: too early."""
     kb = ctx.kb
     plans = []
+    current = {i.drug_id for i in regimen(ctx)}
     stops: list[tuple[str, date | None]] = []
-    starts: list[tuple[str, date | None]] = []
+    starts: list[tuple[str, date | None, bool]] = []
     if proposal is not None:
-        stops += [(kb.drug_by_name[normalise_name(n)], proposal.on) for n in proposal.stop]
-        starts += [(kb.drug_by_name[normalise_name(n)], proposal.on) for n in (*proposal.start, *proposal.add)]
+        for n in proposal.stop:
+            drug_id = kb.drug_by_name[normalise_name(n)]
+            if drug_id in current:
+                stops.append((drug_id, proposal.on))
+        starts += [
+            (kb.drug_by_name[normalise_name(n)], proposal.on, False)
+            for n in (*proposal.start, *proposal.add)
+            if normalise_name(n) in kb.drug_by_name
+        ]
     for t in ctx.record.trials:
         if t.trial.stop is not None:
             stops.append((t.drug.id, t.trial.stop))
         if t.ongoing:
-            starts.append((t.drug.id, t.trial.start))
+            starts.append((t.drug.id, t.trial.start, True))
+    for m in ctx.record.medications:
+        if m.drug_id is not None and m.medication.start is not None:
+            starts.append((m.drug_id, m.medication.start, True))
     # each drug's latest stop counts (a drug stopped twice is judged from its last stop)
     latest: dict[str, date | None] = {}
     for stop, stopped_on in stops:
         known = latest.get(stop)
         if stop not in latest or (stopped_on is not None and (known is None or stopped_on > known)):
             latest[stop] = stopped_on
-    for start, on in dict.fromkeys(starts):
+    for start, on, from_record in dict.fromkeys(starts):
         for stop, stopped_on in latest.items():
-            if stopped_on is not None and on is not None and stopped_on > on:
-                continue  # stopped after this one started: a combination, not a switch
-            plan = washout(kb, stop, stopped_on, start, on)
+            plan = washout(kb, stop, stopped_on, start, on, from_record=from_record)
             if plan is not None:
                 plans.append(plan)
     return plans
@@ -302,7 +365,9 @@ def dose_limits(
     kb = ctx.kb
     current = tuple(on_drug(kb, i.name, i.drug_id, i.path) for i in items)
     categories = {c.category for c in ctx.record.conditions if c.category and c.condition.status == "active"}
-    for limit in kb.safety.dose_limits:
+    unknown_dose_said: set[str] = set()
+    # the strictest applicable limit first, so an unknown dose is reported against it
+    for limit in sorted(kb.safety.dose_limits, key=lambda lim: lim.max_dose):
         for item in items:
             if item.drug_id != limit.drug:
                 continue
@@ -346,10 +411,13 @@ def dose_limits(
                 continue
             because = f" ({', '.join(applies)})" if applies else ""
             if item.dose is None:
+                if item.key in unknown_dose_said:
+                    continue
+                unknown_dose_said.add(item.key)
                 yield _finding(
                     RULE_DOSE,
                     limit.id,
-                    limit.severity,
+                    "monitor",
                     (item,),
                     f"{item.name}: dose not recorded; the maximum is {limit.max_dose:g} mg/day{because}",
                     limit.mechanism,
@@ -451,7 +519,7 @@ def levels(ctx: Context, items: list[Item], age: int | None, profiles: dict[str,
                 "monitor",
                 (item,),
                 f"{item.name}: no {profile.lab_test} level recorded; target {where}",
-                "levels outside the target range are ineffective or toxic",
+                "a level guides the dose",
                 "Check the level.",
                 profile.sources,
                 (f"a {profile.lab_test} level",),
@@ -465,10 +533,10 @@ def levels(ctx: Context, items: list[Item], age: int | None, profiles: dict[str,
         finding = _finding(
             RULE_LEVEL,
             profile.id,
-            "major" if side == "above" else "moderate",
+            "moderate",
             (item,),
             f"{item.name} level {value:g} {profile.unit} on {lab.date} is {side} the target {where}",
-            "levels outside the target range are ineffective or toxic",
+            "outside the guideline's target range",
             "Review the dose and recheck the level.",
             profile.sources,
         )
@@ -498,7 +566,7 @@ def comedication_dosing(kb: KnowledgeBase, items: list[Item]) -> Iterator[Safety
                     "label_comedication_dosing",
                     severity,
                     (item.name, *(x.split(" (")[0].removeprefix("taking ") for x in g.lookup)),
-                    f"{item.name} {'; '.join(g.lookup)}: {g.recommendation}",
+                    f"{item.name} {'; '.join(g.lookup)}: the label's co-medication dosing applies",
                     "a co-medication changes this drug's exposure (CYP inhibition)",
                     g.recommendation,
                     Basis(RULE_CYP, g.basis.facts, g.basis.sources, g.basis.missing),
@@ -519,11 +587,20 @@ def check(
     phenotypes = {
         g.gene: kb.phenotype_id_by_term[g.phenotype] for g in found if g.phenotype and g.status != "not_covered"
     }
-    plans = washouts(ctx, items, proposal)
+    plans = washouts(ctx, proposal)
+    combinations = list(interactions(kb, items))
+    covered = {
+        tuple(sorted((a.key, b.key)))
+        for f in combinations
+        if f.severity == "contraindicated"
+        for a in items
+        for b in items
+        if a.name in f.drugs and b.name in f.drugs and a.key != b.key
+    }
     findings = [
-        *interactions(kb, items),
-        *maoi_label_combinations(kb, items),
-        *(f for f in map(_washout_finding, plans) if f is not None),
+        *combinations,
+        *maoi_label_combinations(kb, items, covered),
+        *(f for f in (_washout_finding(p, ctx.record.as_of) for p in plans) if f is not None),
         *dose_limits(ctx, items, phenotypes, age),
         *condition_rules(ctx, items),
         *age_rules(ctx, items, age),
