@@ -333,6 +333,35 @@ class SafetySection:
     washouts: tuple[WashoutPlan, ...]
 
 
+Fit = Literal["preferred", "possible", "demoted", "excluded", "not_applicable"]
+
+
+@dataclass(frozen=True, slots=True)
+class NextStep:
+    """One next-step option: what, how strongly the guideline backs it, how it fits this
+    patient, and where it ranks (None when excluded or not applicable)."""
+
+    option_id: str
+    strategy: str
+    treatment: str
+    line: int | None
+    level: int | None
+    fit: Fit
+    rank: int | None
+    reasons: tuple[str, ...]
+    # the guideline's dose range for the treatment, when the knowledge base has one
+    dose: str | None
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class NextSteps:
+    # False when the record lacks what ranking needs (no episode or no trial): generic steps
+    individualised: bool
+    situation: tuple[str, ...]
+    options: tuple[NextStep, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Warning:
     kind: Literal["input", "safety"]
@@ -387,4 +416,6 @@ class Assessment:
     pgx_regimen: PgxRegimen | None
     # interactions, washouts, dose limits, contraindicating conditions; shown first
     safety: SafetySection
+    # ranked next steps (CANMAT line and level first, then fit for this patient)
+    next_steps: NextSteps
     citations: tuple[Citation, ...]

@@ -28,6 +28,7 @@ from trdnav.rules.context import Context
 from trdnav.rules.definitions import evaluate_all
 from trdnav.rules.pgx import phenotypes
 from trdnav.rules.pgx_guidance import regimen
+from trdnav.rules.planner import plan
 from trdnav.rules.pseudo import run_checks
 from trdnav.rules.safety import check as check_safety
 from trdnav.rules.scales import safety_warnings, trajectories
@@ -65,6 +66,7 @@ def assess(
     pgx_regimen = regimen(ctx, pgx, trials)
     age = _age(record, as_of)
     safety = check_safety(ctx, pgx, age, proposal, level_profiles)
+    next_steps = plan(ctx, trials, pgx, pgx_regimen, safety, age, as_of)
     warnings = safety_warnings(ctx) + tuple(
         Warning("input", w.rule, w.field, w.message, w.sources) for w in normalised.warnings
     )
@@ -76,6 +78,7 @@ def assess(
         bases += [x.basis for x in pgx_regimen.expressed] + [f.basis for f in pgx_regimen.flags]
         bases += [g.basis for d in pgx_regimen.drugs for g in d.guidance]
     bases += [f.basis for f in safety.findings] + [w.basis for w in safety.washouts]
+    bases += [s.basis for s in next_steps.options]
     cited = {source_id(c) for b in bases for c in b.sources}
     cited |= {source_id(c) for w in warnings for c in w.sources}
     cited |= {source_id(c) for c in chosen.sources}
@@ -98,6 +101,7 @@ def assess(
         pharmacogenetics=pgx,
         pgx_regimen=pgx_regimen,
         safety=safety,
+        next_steps=next_steps,
         citations=tuple(_citation(kb, sid) for sid in sorted(cited)),
     )
 

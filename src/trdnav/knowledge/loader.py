@@ -24,6 +24,7 @@ from trdnav.knowledge.schema import (
     DefinitionsFile,
     DrugsFile,
     PgxFile,
+    OptionsFile,
     PgxGuidanceFile,
     PseudoFile,
     SafetyFile,
@@ -46,6 +47,7 @@ FILES: dict[str, type[BaseModel]] = {
     "pgx.yaml": PgxFile,
     "pgx_guidance.yaml": PgxGuidanceFile,
     "safety.yaml": SafetyFile,
+    "options.yaml": OptionsFile,
 }
 
 
@@ -82,6 +84,7 @@ class KnowledgeBase:
     pgx: PgxFile
     pgx_guidance: PgxGuidanceFile
     safety: SafetyFile
+    options: OptionsFile
     # derived indexes, built once at load time
     drug_by_id: Mapping[str, Any]
     drug_by_name: Mapping[str, str]
@@ -188,6 +191,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     pgx = parsed["pgx.yaml"]
     pgx_guidance = parsed["pgx_guidance.yaml"]
     safety = parsed["safety.yaml"]
+    options = parsed["options.yaml"]
     assert isinstance(sources, SourcesFile)
     assert isinstance(classes, ClassesFile)
     assert isinstance(drugs, DrugsFile)
@@ -199,6 +203,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     assert isinstance(pgx, PgxFile)
     assert isinstance(pgx_guidance, PgxGuidanceFile)
     assert isinstance(safety, SafetyFile)
+    assert isinstance(options, OptionsFile)
 
     problems: list[str] = []
     versions = {name: getattr(model, "kb_version", None) for name, model in parsed.items()}
@@ -311,6 +316,12 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         if drug_id in guidance_by_drug:
             problems.append(f"pgx_guidance.yaml: {drug_id} has guidance and a no_guidance entry")
 
+    _index(options.options, "options.yaml", problems)
+    problems.extend(
+        f"options.yaml: {o.id}: unknown treatment {o.drug!r}"
+        for o in options.options
+        if o.drug and o.drug not in drug_by_id
+    )
     safety_members, maoi_interval_by_drug, level_profile_by_id = _safety_index(
         safety, drug_by_id, class_by_id, {t.category for t in pseudo.conditions}, problems
     )
@@ -328,6 +339,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         pgx=pgx,
         pgx_guidance=pgx_guidance,
         safety=safety,
+        options=options,
         drug_by_id=drug_by_id,
         drug_by_name=drug_by_name,
         class_by_id=class_by_id,

@@ -625,3 +625,21 @@ class SafetyFile(FileHeader):
     age_rules: tuple[AgeRule, ...] = ()
     level_profiles: tuple[LevelProfile, ...] = ()
     default_level_profile: dict[str, str] = {}
+
+
+# --- next-step options -------------------------------------------------------------------
+
+
+class Option(Cited):
+    id: str
+    strategy: Literal["optimise", "switch", "augment", "psychotherapy", "psychotic_features"]
+    # a catalog treatment; none for "optimise the current dose" and the combination option
+    drug: str | None = None
+    # the guideline's line (1-3) and level of evidence (1-4); None where it gives none
+    line: int | None = Field(default=None, ge=1, le=3)
+    level: int | None = Field(default=None, ge=1, le=4)
+    note: str | None = None
+
+
+class OptionsFile(FileHeader):
+    options: tuple[Option, ...]

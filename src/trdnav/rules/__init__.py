@@ -5,7 +5,19 @@ modules; the coverage test checks that the golden cases reach each of them.
 """
 
 from trdnav.record import normalise
-from trdnav.rules import adequacy, definitions, outcome, pgx, pgx_guidance, pseudo, safety, scales, staging, timeline
+from trdnav.rules import (
+    adequacy,
+    definitions,
+    outcome,
+    pgx,
+    pgx_guidance,
+    planner,
+    pseudo,
+    safety,
+    scales,
+    staging,
+    timeline,
+)
 
 RULES: tuple[str, ...] = (
     normalise.RULE_DOSE_ABOVE_RANGE,
@@ -49,4 +61,5 @@ RULES: tuple[str, ...] = (
     safety.RULE_AGE,
     safety.RULE_LEVEL,
     safety.RULE_CYP,
+    planner.RULE,
 )

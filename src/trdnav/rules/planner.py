@@ -1,0 +1,226 @@
+"""Next-step options, ranked by a stated rule.
+
+Each option (knowledge/data/options.yaml) carries its guideline line and level. The planner
+reads the Assessment's findings to judge fit: the current episode's features, the last
+antidepressant trial's outcome (partial response: augment first; no response or intolerance:
+switch first), treatments already failed adequately, safety (the safety checks run on the
+regimen the option would make), and pharmacogenetics. Ranking: options specific to the
+episode's features first, then line, then level, then fit (preferred, possible, demoted), then
+name. Excluded and not-applicable options are listed after, unranked, with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from trdnav.assessment import (
+    Basis,
+    Fact,
+    Fit,
+    GenePhenotype,
+    NextStep,
+    NextSteps,
+    PgxRegimen,
+    Proposal,
+    SafetySection,
+    TrialFinding,
+)
+from trdnav.knowledge.schema import Option
+from trdnav.rules.context import Context
+from trdnav.rules.safety import check as check_safety
+
+RULE = "planner.next_steps"
+FAILED = ("non_response", "partial_response", "intolerance")
+FIT_ORDER: dict[str, int] = {"preferred": 0, "possible": 1, "demoted": 2}
+BIPOLAR = ("bipolar_i", "bipolar_ii", "bipolar_other")
+
+
+def plan(
+    ctx: Context,
+    trials: tuple[TrialFinding, ...],
+    found: tuple[GenePhenotype, ...],
+    regimen: PgxRegimen | None,
+    safety: SafetySection,
+    age: int | None,
+    as_of: date,
+) -> NextSteps:
+    kb = ctx.kb
+    episode = ctx.record.current_episode
+    in_episode = [t for t in trials if t.current_episode]
+    individualised = episode is not None and bool(in_episode)
+    situation: list[str] = []
+    current_ads = [t for t in in_episode if t.stop is None and t.antidepressant and t.kind == "medication"]
+    last = max(
+        (t for t in in_episode if t.antidepressant and t.kind == "medication"), key=lambda t: t.start, default=None
+    )
+    prefer: str | None = None
+    if episode is None:
+        situation.append("no current episode recorded: generic first steps, not individualised")
+    elif not in_episode:
+        situation.append("no treatment trial in the current episode: generic first steps, not individualised")
+    if last is not None:
+        situation.append(
+            f"last antidepressant trial: {last.treatment}, outcome {last.outcome.status.replace('_', ' ')}"
+        )
+        if last.outcome.status == "partial_response":
+            prefer = "augment"
+        elif last.outcome.status in ("non_response", "intolerance"):
+            prefer = "switch"
+    psychotic = episode.psychotic_features if episode is not None else None
+    bipolar = episode is not None and episode.diagnosis in BIPOLAR
+    if psychotic:
+        situation.append("psychotic features")
+    if bipolar:
+        situation.append(f"bipolar depression ({episode.diagnosis if episode else ''})")
+    failed = {t.drug_id: t for t in in_episode if t.adequacy.status == "adequate" and t.outcome.status in FAILED}
+    taking = {t.drug_id for t in in_episode if t.stop is None}
+    advice = {d.drug_id: d for d in regimen.drugs} if regimen else {}
+    present = {(f.rule, f.drugs) for f in safety.findings}
+
+    steps: list[NextStep] = []
+    for option in kb.options.options:
+        fit, reasons = _fit(option, prefer, psychotic, bipolar, current_ads, failed, taking)
+        if (
+            fit not in ("excluded", "not_applicable")
+            and option.drug
+            and kb.drug_by_id[option.drug].kind == "medication"
+        ):
+            fit, reasons = _safety_fit(ctx, option, current_ads, found, age, as_of, present, fit, reasons)
+            advice_row = advice.get(option.drug)
+            if advice_row is not None and fit != "excluded":
+                group = advice_row.with_current_medications or advice_row.category
+                if group == "consider_alternative":
+                    fit = "demoted"
+                    reasons.append(f"pharmacogenetics: consider an alternative ({advice_row.reason})")
+                elif group == "adjust_dose_or_monitor":
+                    reasons.append(f"pharmacogenetics: adjust the dose or monitor ({advice_row.reason})")
+        steps.append(_step(kb, option, fit, reasons))
+    ranked = sorted(
+        (s for s in steps if s.fit in FIT_ORDER),
+        key=lambda s: (
+            0 if s.strategy == "psychotic_features" else 1,
+            s.line or 9,
+            s.level or 9,
+            FIT_ORDER[s.fit],
+            s.treatment,
+        ),
+    )
+    rest = sorted((s for s in steps if s.fit not in FIT_ORDER), key=lambda s: (s.fit, s.treatment))
+    numbered = [
+        NextStep(s.option_id, s.strategy, s.treatment, s.line, s.level, s.fit, n, s.reasons, s.dose, s.basis)
+        for n, s in enumerate(ranked, start=1)
+    ]
+    return NextSteps(individualised, tuple(situation), (*numbered, *rest))
+
+
+def _fit(
+    option: Option,
+    prefer: str | None,
+    psychotic: bool | None,
+    bipolar: bool,
+    current_ads: list[TrialFinding],
+    failed: dict[str, TrialFinding],
+    taking: set[str],
+) -> tuple[Fit, list[str]]:
+    reasons: list[str] = []
+    if bipolar:
+        return "not_applicable", [
+            "bipolar depression: these options come from a guideline for major depressive disorder"
+        ]
+    if option.strategy == "psychotic_features":
+        if psychotic:
+            return "preferred", ["the episode has psychotic features"]
+        if psychotic is None:
+            return "not_applicable", ["applies to psychotic features, which the record does not state"]
+        return "not_applicable", ["the episode has no psychotic features"]
+    if option.strategy == "optimise":
+        if not current_ads:
+            return "not_applicable", ["no antidepressant is being taken now"]
+        current = current_ads[-1]
+        if current.optimised:
+            return "excluded", [f"{current.treatment} has already been raised beyond its starting dose"]
+        reasons.append(f"{current.treatment} is at its first dose")
+        return ("preferred" if prefer is None else "possible"), reasons
+    if option.drug in taking:
+        return "excluded", ["already being taken"]
+    if option.drug in failed:
+        t = failed[option.drug]
+        return "excluded", [
+            f"failed adequately in this episode (trial {t.trial_id}: {t.outcome.status.replace('_', ' ')})"
+        ]
+    if option.strategy == "augment" and not current_ads:
+        return "not_applicable", ["augmentation needs a current antidepressant"]
+    fit: Fit = "possible"
+    if prefer is not None and option.strategy == prefer:
+        fit = "preferred"
+        reasons.append(
+            "partial response: add an adjunct first (CANMAT)"
+            if prefer == "augment"
+            else "no response or intolerance: switch first (CANMAT)"
+        )
+    if psychotic and option.strategy in ("switch", "augment"):
+        fit = "demoted"
+        reasons.append("psychotic features: an antidepressant with an antipsychotic, or ECT, comes first")
+    return fit, reasons
+
+
+def _safety_fit(
+    ctx: Context,
+    option: Option,
+    current_ads: list[TrialFinding],
+    found: tuple[GenePhenotype, ...],
+    age: int | None,
+    as_of: date,
+    present: set[tuple[str, tuple[str, ...]]],
+    fit: Fit,
+    reasons: list[str],
+) -> tuple[Fit, list[str]]:
+    """Run the safety checks on the regimen the option would make; a new hard stop excludes
+    it, a new major finding demotes it."""
+    assert option.drug is not None
+    drug = ctx.kb.drug_by_id[option.drug].name
+    if option.strategy == "switch":
+        proposal = Proposal((), tuple(t.treatment for t in current_ads), (drug,), as_of)
+    else:
+        proposal = Proposal((drug,), (), (), as_of)
+    after = check_safety(ctx, found, age, proposal)
+    new = [f for f in after.findings if (f.rule, f.drugs) not in present and drug in " ".join(f.drugs)]
+    hard = [f for f in new if f.severity == "contraindicated"]
+    if hard:
+        plans = [w for w in after.washouts if w.start == drug and w.earliest_start]
+        when = f"; earliest safe start {plans[0].earliest_start}" if plans else ""
+        return "excluded", [*reasons, f"safety: {hard[0].message}{when}"]
+    major = [f for f in new if f.severity == "major"]
+    if major:
+        return "demoted", [*reasons, f"safety: {major[0].message}"]
+    return fit, reasons
+
+
+def _step(kb: object, option: Option, fit: Fit, reasons: list[str]) -> NextStep:
+    from trdnav.knowledge.loader import KnowledgeBase
+
+    assert isinstance(kb, KnowledgeBase)
+    names = {
+        "optimise": "optimise the current antidepressant's dose",
+        "psychotic_features": option.note or "",
+    }
+    drug = kb.drug_by_id[option.drug] if option.drug else None
+    treatment = drug.name if drug else names.get(option.strategy, option.id)
+    if option.strategy == "psychotic_features" and drug is not None:
+        treatment = f"{drug.name} ({option.note})" if option.note else drug.name
+    dose = None
+    if drug is not None and drug.usual_range is not None:
+        dose = f"{drug.usual_range.min:g}-{drug.usual_range.max:g} {drug.dose_unit}"
+    sources = [*option.sources, *(drug.usual_range.sources if drug is not None and drug.usual_range else ())]
+    return NextStep(
+        option.id,
+        option.strategy,
+        treatment,
+        option.line,
+        option.level,
+        fit,
+        None,
+        tuple(reasons),
+        dose,
+        Basis(RULE, (Fact("options", option.id),), tuple(dict.fromkeys(sources))),
+    )
