@@ -50,6 +50,11 @@ def project(a: Assessment) -> dict:
         "warnings": [w.rule for w in a.warnings],
         "pharmacogenetics": {g.gene: [g.status, g.phenotype] for g in a.pharmacogenetics},
         "safety": sorted(f"{f.rule}:{f.severity}" for f in a.safety.findings),
+        # the first five ranked options, and the options excluded for this patient
+        "next_steps": {
+            "top": [o.option_id for o in a.next_steps.options if o.rank is not None][:5],
+            "excluded": sorted(o.option_id for o in a.next_steps.options if o.fit == "excluded"),
+        },
         "washouts": [[w.stop, w.start, w.status, str(w.earliest_start)] for w in a.safety.washouts],
         "pgx_regimen": None
         if a.pgx_regimen is None
@@ -110,6 +115,7 @@ def test_every_rule_is_reached_by_a_golden_case(kb):
             bases += [x.basis for x in a.pgx_regimen.expressed] + [f.basis for f in a.pgx_regimen.flags]
             bases += [g.basis for d in a.pgx_regimen.drugs for g in d.guidance]
         bases += [f.basis for f in a.safety.findings] + [w.basis for w in a.safety.washouts]
+        bases += [o.basis for o in a.next_steps.options]
         reached |= {b.rule for b in bases} | {w.rule for w in a.warnings}
     assert sorted(set(RULES) - reached) == []
     assert reached <= set(RULES), "a rule id is used that RULES does not list"

@@ -171,6 +171,8 @@ def render(assessment: Assessment, console: Console) -> None:
     if a.pharmacogenetics:
         _pharmacogenetics(a, console, refs)
 
+    _next_steps(a, console, refs)
+
     _sources(a, console)
     console.print(
         "Decision support, not a decision: every verdict above depends on the record's completeness.",
@@ -296,6 +298,40 @@ def _pharmacogenetics(a: Assessment, console: Console, refs: _Refs) -> None:
 
 def _group(category: str) -> str:
     return GROUPS[category][0].lower()
+
+
+FIT_STYLE = {"preferred": "bold green", "possible": "", "demoted": "yellow"}
+
+
+def _next_steps(a: Assessment, console: Console, refs: _Refs) -> None:
+    steps = a.next_steps
+    console.rule("Next steps (ranked: guideline line, level of evidence, fit; docs/planner.md)")
+    if not steps.individualised:
+        console.print("Not individualised: " + "; ".join(steps.situation), style="bold yellow")
+    elif steps.situation:
+        console.print("; ".join(steps.situation), style="dim")
+    table = Table(expand=True)
+    for column in ("#", "option", "line/level", "fit", "why"):
+        table.add_column(column, overflow="fold")
+    for o in steps.options:
+        if o.rank is None:
+            continue
+        what = {"switch": "switch to", "augment": "add", "psychotherapy": "add"}.get(o.strategy, "")
+        line = f"{o.line or '-'} / L{o.level}" if o.level else f"{o.line or '-'} / -"
+        dose = f" ({o.dose})" if o.dose else ""
+        table.add_row(
+            str(o.rank),
+            f"{what} {o.treatment}{dose} {refs(o.basis)}".strip(),
+            line,
+            Text(o.fit, style=FIT_STYLE.get(o.fit, "")),
+            "; ".join(o.reasons),
+        )
+    console.print(table)
+    left_out = [o for o in steps.options if o.rank is None]
+    if left_out:
+        console.print("Not ranked:", style="bold")
+        for o in left_out:
+            console.print(f"  {o.treatment} ({o.fit.replace('_', ' ')}): {'; '.join(o.reasons)}", highlight=False)
 
 
 def _sources(a: Assessment, console: Console) -> None:

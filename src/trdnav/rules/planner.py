@@ -73,13 +73,25 @@ def plan(
     if bipolar:
         situation.append(f"bipolar depression ({episode.diagnosis if episode else ''})")
     failed = {t.drug_id: t for t in in_episode if t.adequacy.status == "adequate" and t.outcome.status in FAILED}
+    # stopped for side effects before the trial was adequate: not failed, but not tolerated
+    not_tolerated = {t.drug_id: t for t in in_episode if t.outcome.status == "intolerance" and t.drug_id not in failed}
     taking = {t.drug_id for t in in_episode if t.stop is None}
     advice = {d.drug_id: d for d in regimen.drugs} if regimen else {}
     present = {(f.rule, f.drugs) for f in safety.findings}
 
+    # CANMAT's first-line switch is to a different mechanism: the classes of the failed drugs
+    failed_classes = {c for t in failed.values() for c in t.classes if t.antidepressant}
     steps: list[NextStep] = []
     for option in kb.options.options:
         fit, reasons = _fit(option, prefer, psychotic, bipolar, current_ads, failed, taking)
+        if option.strategy == "switch" and fit == "preferred" and option.drug:
+            same = set(kb.drug_by_id[option.drug].classes) & failed_classes
+            if same:
+                fit = "possible"
+                reasons = [
+                    f"same class as a failed antidepressant ({', '.join(sorted(same))}): CANMAT's first-line switch "
+                    "is to a different mechanism"
+                ]
         if (
             fit not in ("excluded", "not_applicable")
             and option.drug
@@ -94,6 +106,9 @@ def plan(
                     reasons.append(f"pharmacogenetics: consider an alternative ({advice_row.reason})")
                 elif group == "adjust_dose_or_monitor":
                     reasons.append(f"pharmacogenetics: adjust the dose or monitor ({advice_row.reason})")
+        if option.drug in not_tolerated and fit in ("preferred", "possible", "demoted"):
+            fit = "demoted"
+            reasons.append(f"not tolerated in this episode (trial {not_tolerated[option.drug].trial_id})")
         steps.append(_step(kb, option, fit, reasons))
     ranked = sorted(
         (s for s in steps if s.fit in FIT_ORDER),
@@ -186,6 +201,13 @@ def _safety_fit(
     after = check_safety(ctx, found, age, proposal)
     new = [f for f in after.findings if (f.rule, f.drugs) not in present and drug in " ".join(f.drugs)]
     hard = [f for f in new if f.severity == "contraindicated"]
+    washout_only = hard and all(f.rule == "maoi_washout" for f in hard) and option.strategy == "switch"
+    if washout_only:
+        # a switch that needs a drug-free period is still an option: say when it can start
+        plans = [w for w in after.washouts if w.start == drug and w.earliest_start]
+        latest = max(plans, key=lambda w: w.earliest_start or as_of) if plans else None
+        when = f"no sooner than {latest.earliest_start} (after {latest.stop})" if latest else "after a drug-free period"
+        return fit, [*reasons, f"needs a drug-free period: start {when}"]
     if hard:
         plans = [w for w in after.washouts if w.start == drug and w.earliest_start]
         when = f"; earliest safe start {plans[0].earliest_start}" if plans else ""
