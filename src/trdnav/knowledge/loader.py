@@ -114,6 +114,8 @@ class KnowledgeBase:
     level_profile_by_id: Mapping[str, Any]
     # names outside the catalog that a rule reads (e.g. ibuprofen, quinidine), normalised
     other_drug_names: frozenset[str]
+    # the catalog drugs a switch to or from an MAOI is checked for
+    washout_checked: frozenset[str]
 
     def citations(self) -> Iterator[tuple[str, str]]:
         """Every (where, citation) pair in the KB, for checks and the coverage report."""
@@ -361,6 +363,10 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         safety_members=safety_members,
         maoi_interval_by_drug=maoi_interval_by_drug,
         level_profile_by_id=level_profile_by_id,
+        washout_checked=frozenset(
+            {d for ref in safety.washout_drugs for d in safety_members.get(ref, (frozenset({ref}), frozenset()))[0]}
+            | set(maoi_interval_by_drug)
+        ),
         other_drug_names=frozenset((*modulators_by_name, *(n for _, names in safety_members.values() for n in names))),
     )
     for where, citation in kb.citations():

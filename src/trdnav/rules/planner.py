@@ -198,8 +198,8 @@ def _safety_fit(
         proposal = Proposal((), tuple(t.treatment for t in current_ads), (drug,), as_of)
     else:
         proposal = Proposal((drug,), (), (), as_of)
-    after = check_safety(ctx, found, age, proposal)
-    new = [f for f in after.findings if (f.rule, f.drugs) not in present and drug in " ".join(f.drugs)]
+    after = check_safety(ctx, found, age, proposal, focus=option.drug)
+    new = [f for f in after.findings if (f.rule, f.drugs) not in present]
     hard = [f for f in new if f.severity == "contraindicated"]
     washout_only = hard and all(f.rule == "maoi_washout" for f in hard) and option.strategy == "switch"
     if washout_only:

@@ -199,7 +199,7 @@ def washout(
     from_maoi, to_maoi = stop in maoi_ids, start in maoi_ids
     if not (from_maoi or to_maoi) or stop == start:
         return None
-    checked = _members(kb, kb.safety.washout_drugs)[0] | set(kb.maoi_interval_by_drug)
+    checked = kb.washout_checked
     if stop not in checked or start not in checked:
         return None  # no MAOI rule concerns the other drug
     old = kb.maoi_interval_by_drug.get(stop)
@@ -317,7 +317,7 @@ def _washout_finding(plan: WashoutPlan, as_of: date) -> SafetyFinding | None:
     )
 
 
-def washouts(ctx: Context, proposal: Proposal | None) -> list[WashoutPlan]:
+def washouts(ctx: Context, proposal: Proposal | None, focus: str | None = None) -> list[WashoutPlan]:
     """Switches to check: from each drug stopped (by the record, or by the proposal if it is
     taken now) to each drug started after it and taken now (by the record: a trial without a
     stop or a co-medication with its start) or started by the proposal. A new drug started
@@ -352,6 +352,8 @@ def washouts(ctx: Context, proposal: Proposal | None) -> list[WashoutPlan]:
         if stop not in latest or (stopped_on is not None and (known is None or stopped_on > known)):
             latest[stop] = stopped_on
     for start, on, from_record in dict.fromkeys(starts):
+        if focus is not None and start != focus:
+            continue
         for stop, stopped_on in latest.items():
             plan = washout(kb, stop, stopped_on, start, on, from_record=from_record)
             if plan is not None:
@@ -579,7 +581,10 @@ def check(
     age: int | None,
     proposal: Proposal | None = None,
     level_profiles: dict[str, str] | None = None,
+    focus: str | None = None,
 ) -> SafetySection:
+    """The safety section for the regimen (after the proposal, if any). With `focus` (a catalog
+    id), only what concerns that drug is checked: the planner asks this once per option."""
     kb = ctx.kb
     items = regimen(ctx)
     if proposal is not None:
@@ -587,7 +592,8 @@ def check(
     phenotypes = {
         g.gene: kb.phenotype_id_by_term[g.phenotype] for g in found if g.phenotype and g.status != "not_covered"
     }
-    plans = washouts(ctx, proposal)
+    plans = washouts(ctx, proposal, focus)
+    single = items if focus is None else [i for i in items if i.key == focus]
     combinations = list(interactions(kb, items))
     covered = {
         tuple(sorted((a.key, b.key)))
@@ -601,12 +607,15 @@ def check(
         *combinations,
         *maoi_label_combinations(kb, items, covered),
         *(f for f in (_washout_finding(p, ctx.record.as_of) for p in plans) if f is not None),
-        *dose_limits(ctx, items, phenotypes, age),
-        *condition_rules(ctx, items),
-        *age_rules(ctx, items, age),
-        *levels(ctx, items, age, level_profiles or {}),
+        *dose_limits(ctx, single, phenotypes, age),
+        *condition_rules(ctx, single),
+        *age_rules(ctx, single, age),
+        *levels(ctx, single, age, level_profiles or {}),
         *comedication_dosing(kb, items),
     ]
+    if focus is not None:
+        name = kb.drug_by_id[focus].name
+        findings = [f for f in findings if name in f.drugs]
     findings.sort(key=lambda f: (ORDER[f.severity], f.rule, f.drugs))
     return SafetySection(tuple(i.name for i in items), proposal, tuple(findings), tuple(plans))
 
