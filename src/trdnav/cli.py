@@ -42,6 +42,12 @@ EXIT_BAD_KB = 3
 EXIT_HARD_STOP = 4
 
 
+LevelProfileOption = Annotated[
+    list[str] | None,
+    typer.Option("--level-profile", help="DRUG=PROFILE target range for drug levels, e.g. lithium=lithium_nice_ng222."),
+]
+
+
 class Format(StrEnum):
     text = "text"
     json = "json"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from trdnav.assessment import (
     Basis,
@@ -207,27 +207,22 @@ def washout(
     name = {d: kb.drug_by_id[d].name for d in (stop, start)}
     needs: list[tuple[int, str, tuple[str, ...]]] = []
     missing: list[str] = []
+
+    def take(interval: Any, field: str, drug: str, when: str, *, required: bool = True) -> None:
+        value = getattr(interval, field) if interval is not None else None
+        if value is not None:
+            needs.append((value, f"{drug} label: {when}", interval.sources))
+        elif required:
+            missing.append(f"the {drug} label's interval {when}")
+
     if from_maoi and to_maoi:
-        if old and old.after_stopping_days is not None:
-            needs.append((old.after_stopping_days, f"{name[stop]} label: after stopping it", old.sources))
-        else:
-            missing.append(f"the {name[stop]} label's interval after stopping it")
-        if new and new.from_other_maoi_days is not None:
-            needs.append((new.from_other_maoi_days, f"{name[start]} label: from another MAOI", new.sources))
-        else:
-            missing.append(f"the {name[start]} label's interval from another MAOI")
+        take(old, "after_stopping_days", name[stop], "after stopping it")
+        take(new, "from_other_maoi_days", name[start], "from another MAOI")
     elif from_maoi:
-        if new and new.after_maoi_days is not None:
-            needs.append((new.after_maoi_days, f"{name[start]} label: after stopping an MAOI", new.sources))
-        else:
-            missing.append(f"the {name[start]} label's interval after an MAOI")
-        if old and old.after_stopping_days is not None:
-            needs.append((old.after_stopping_days, f"{name[stop]} label: after stopping it", old.sources))
+        take(new, "after_maoi_days", name[start], "after an MAOI")
+        take(old, "after_stopping_days", name[stop], "after stopping it", required=False)
     else:
-        if old and old.before_maoi_days is not None:
-            needs.append((old.before_maoi_days, f"{name[stop]} label: before an MAOI", old.sources))
-        else:
-            missing.append(f"the {name[stop]} label's interval before an MAOI")
+        take(old, "before_maoi_days", name[stop], "before an MAOI")
     notes = tuple(i.note for i in (old, new) if i is not None and i.note)
     # between two MAOIs one label's number is enough (both ask at least a week); otherwise the
     # non-MAOI drug's own number is needed
