@@ -91,12 +91,7 @@ def assess(
     profile: Annotated[
         str | None, typer.Option("--profile", help="Adequacy profile id (see `trdnav kb profiles`).")
     ] = None,
-    level_profile: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--level-profile", help="DRUG=PROFILE target range for drug levels, e.g. lithium=lithium_nice_ng222."
-        ),
-    ] = None,
+    level_profile: LevelProfileOption = None,
 ) -> None:
     """Assess a patient record: safety, trial adequacy and outcome, TRD status, staging, scales,
     checks, pharmacogenetics."""
@@ -151,12 +146,7 @@ def check(
     ] = None,
     on: Annotated[str | None, typer.Option("--on", help="Date of the change YYYY-MM-DD (default: --as-of).")] = None,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Assessment date YYYY-MM-DD (default: today).")] = None,
-    level_profile: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--level-profile", help="DRUG=PROFILE target range for drug levels, e.g. lithium=lithium_nice_ng222."
-        ),
-    ] = None,
+    level_profile: LevelProfileOption = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="text or JSON.")] = Format.text,
 ) -> None:
     """Check the safety of the current regimen, or of a proposed change: interactions, MAOI
