@@ -91,3 +91,53 @@ def test_the_ranking_is_deterministic_and_every_ranked_option_cites_a_source():
     assert all(o.basis.sources for o in first.options)
     ranks = [o.rank for o in first.options if o.rank is not None]
     assert ranks == list(range(1, len(ranks) + 1))
+
+
+def test_a_working_antidepressant_is_continued_and_nothing_else_is_suggested():
+    case = Case().episode().trial("escitalopram", 20, 10, ongoing=True, clinician_outcome="remission")
+    result = case.assess().next_steps
+    ranked_ids = [o.option_id for o in result.options if o.rank is not None]
+    assert ranked_ids == ["continue_treatment"]
+    assert all(
+        "for a later relapse" in o.reasons[0]
+        for o in result.options
+        if o.fit == "not_applicable" and o.option_id != "continue_treatment"
+    )
+
+
+def test_optimising_stops_at_the_lowest_limit_that_applies_to_this_patient():
+    # citalopram 20 mg in a CYP2C19 poor metabolizer: at the label's 20 mg/day maximum
+    case = Case().episode().trial("citalopram", 20, 8, ongoing=True, clinician_outcome="non_response")
+    case.add("genotypes", gene="CYP2C19", diplotype="*2/*2")
+    option = steps(case)["optimise_dose"]
+    assert option.fit == "excluded" and "at the maximum" in option.reasons[0] and "20" in option.reasons[0]
+    # without the genotype there is room up to 40 mg/day (label maximum, and CANMAT's range)
+    room = steps(Case().episode().trial("citalopram", 20, 8, ongoing=True, clinician_outcome="non_response"))
+    assert room["optimise_dose"].fit == "possible" and "up to 40" in room["optimise_dose"].reasons[0]
+
+
+def test_a_failed_ect_course_is_not_suggested_again():
+    case = (
+        Case()
+        .episode(psychotic=True)
+        .trial(
+            "ECT",
+            None,
+            4,
+            sessions=12,
+            clinician_outcome="non_response",
+            ect_placement="bilateral",
+            clinician_adequate=True,
+        )
+    )
+    option = steps(case)["psychotic_ect"]
+    assert option.fit == "excluded" and "failed adequately" in option.reasons[0]
+
+
+def test_an_inadequate_last_trial_gives_no_preference_and_raised_checks_come_first():
+    case = Case().episode().trial("sertraline", 25, 3, clinician_outcome="non_response")
+    case.add("conditions", name="hypothyroidism", status="active")
+    result = case.assess().next_steps
+    assert any(s.startswith("address first") for s in result.situation)
+    assert any("not an adequate trial" in s for s in result.situation)
+    assert all(o.fit != "preferred" for o in result.options if o.strategy == "switch")

@@ -66,7 +66,7 @@ def assess(
     pgx_regimen = regimen(ctx, pgx, trials)
     age = _age(record, as_of)
     safety = check_safety(ctx, pgx, age, proposal, level_profiles)
-    next_steps = plan(ctx, trials, pgx, pgx_regimen, safety, age, as_of)
+    next_steps = plan(ctx, trials, pgx, pgx_regimen, safety, checks, age, as_of)
     warnings = safety_warnings(ctx) + tuple(
         Warning("input", w.rule, w.field, w.message, w.sources) for w in normalised.warnings
     )

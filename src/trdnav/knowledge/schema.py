@@ -632,7 +632,7 @@ class SafetyFile(FileHeader):
 
 class Option(Cited):
     id: str
-    strategy: Literal["optimise", "switch", "augment", "psychotherapy", "psychotic_features"]
+    strategy: Literal["continue", "optimise", "switch", "augment", "psychotherapy", "psychotic_features"]
     # a catalog treatment; none for "optimise the current dose" and the combination option
     drug: str | None = None
     # the guideline's line (1-3) and level of evidence (1-4); None where it gives none

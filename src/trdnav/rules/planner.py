@@ -15,6 +15,8 @@ from datetime import date
 
 from trdnav.assessment import (
     Basis,
+    Check,
+    DrugAdvice,
     Fact,
     Fit,
     GenePhenotype,
@@ -28,6 +30,7 @@ from trdnav.assessment import (
 from trdnav.knowledge.schema import Option
 from trdnav.rules.context import Context
 from trdnav.rules.safety import check as check_safety
+from trdnav.rules.safety import max_dose
 
 RULE = "planner.next_steps"
 FAILED = ("non_response", "partial_response", "intolerance")
@@ -41,6 +44,7 @@ def plan(
     found: tuple[GenePhenotype, ...],
     regimen: PgxRegimen | None,
     safety: SafetySection,
+    checks: tuple[Check, ...],
     age: int | None,
     as_of: date,
 ) -> NextSteps:
@@ -50,26 +54,51 @@ def plan(
     individualised = episode is not None and bool(in_episode)
     situation: list[str] = []
     current_ads = [t for t in in_episode if t.stop is None and t.antidepressant and t.kind == "medication"]
+    # the last antidepressant given as a treatment in itself (an add-on's outcome is the add-on's)
     last = max(
-        (t for t in in_episode if t.antidepressant and t.kind == "medication"), key=lambda t: t.start, default=None
+        (t for t in in_episode if t.antidepressant and t.kind == "medication" and t.role != "augmentation"),
+        key=lambda t: t.start,
+        default=None,
     )
     prefer: str | None = None
+    holding: str | None = None  # why no change is suggested now (working, or too early to judge)
     if episode is None:
         situation.append("no current episode recorded: generic first steps, not individualised")
     elif not in_episode:
         situation.append("no treatment trial in the current episode: generic first steps, not individualised")
+    raised = [c.name for c in checks if c.status == "raised"]
+    if raised:
+        situation.append(f"address first (pseudo-resistance checks raised): {', '.join(raised)}")
     if last is not None:
-        situation.append(
-            f"last antidepressant trial: {last.treatment}, outcome {last.outcome.status.replace('_', ' ')}"
-        )
-        if last.outcome.status == "partial_response":
+        outcome = last.outcome.status
+        situation.append(f"last antidepressant trial: {last.treatment}, outcome {outcome.replace('_', ' ')}")
+        adherent = ctx.record.trials[_index(ctx, last.trial_id)].trial.adherence != "poor"
+        if last.stop is None and outcome in ("response", "remission"):
+            holding = f"{last.treatment} is working ({outcome}): continue it"
+        elif last.stop is None and outcome == "too_early":
+            holding = f"{last.treatment} is too early to judge: reassess when the trial is long enough"
+        elif outcome == "unknown":
+            individualised = False
+            situation.append(f"the outcome of {last.treatment} is unknown: record a scale score to judge it first")
+        elif last.adequacy.status != "adequate" or not adherent:
+            situation.append(
+                f"{last.treatment} was not an adequate trial (dose, duration or adherence): "
+                "no switch-or-add preference is taken from it"
+            )
+        elif outcome == "partial_response":
             prefer = "augment"
-        elif last.outcome.status in ("non_response", "intolerance"):
+        elif outcome in ("non_response", "intolerance"):
             prefer = "switch"
+    situation.append(
+        "rTMS and ECT for depression without psychotic features are not ranked: CANMAT's neuromodulation "
+        "table was not read (knowledge/GAPS.md G)"
+    )
     psychotic = episode.psychotic_features if episode is not None else None
     bipolar = episode is not None and episode.diagnosis in BIPOLAR
     if psychotic:
         situation.append("psychotic features")
+    elif psychotic is None and episode is not None:
+        situation.append("psychotic features not recorded: record them (they change the options)")
     if bipolar:
         situation.append(f"bipolar depression ({episode.diagnosis if episode else ''})")
     failed = {t.drug_id: t for t in in_episode if t.adequacy.status == "adequate" and t.outcome.status in FAILED}
@@ -78,12 +107,26 @@ def plan(
     taking = {t.drug_id for t in in_episode if t.stop is None}
     advice = {d.drug_id: d for d in regimen.drugs} if regimen else {}
     present = {(f.rule, f.drugs) for f in safety.findings}
+    phenotypes = {
+        g.gene: kb.phenotype_id_by_term[g.phenotype] for g in found if g.phenotype and g.status != "not_covered"
+    }
 
     # CANMAT's first-line switch is to a different mechanism: the classes of the failed drugs
     failed_classes = {c for t in failed.values() for c in t.classes if t.antidepressant}
     steps: list[NextStep] = []
     for option in kb.options.options:
+        if option.strategy == "continue":
+            if holding and not bipolar:
+                steps.append(_step(kb, option, "preferred", [holding]))
+            else:
+                steps.append(_step(kb, option, "not_applicable", ["no current antidepressant is working"]))
+            continue
+        if holding:
+            steps.append(_step(kb, option, "not_applicable", [f"{holding}; for a later relapse"]))
+            continue
         fit, reasons = _fit(option, prefer, psychotic, bipolar, current_ads, failed, taking)
+        if option.strategy == "optimise" and fit not in ("excluded", "not_applicable"):
+            fit, reasons = _dose_room(ctx, current_ads[-1], phenotypes, age, advice, fit, reasons)
         if option.strategy == "switch" and fit == "preferred" and option.drug:
             same = set(kb.drug_by_id[option.drug].classes) & failed_classes
             if same:
@@ -128,6 +171,46 @@ def plan(
     return NextSteps(individualised, tuple(situation), (*numbered, *rest))
 
 
+def _index(ctx: Context, trial_id: str) -> int:
+    return next(t.index for t in ctx.record.trials if t.trial.id == trial_id)
+
+
+def _dose_room(
+    ctx: Context,
+    current: TrialFinding,
+    phenotypes: dict[str, str],
+    age: int | None,
+    advice: dict[str, DrugAdvice],
+    fit: Fit,
+    reasons: list[str],
+) -> tuple[Fit, list[str]]:
+    """Room to raise the current antidepressant: its dose against the lowest of the safety
+    limits that apply to this patient, the label maximum and the guideline's range."""
+    drug = ctx.kb.drug_by_id[current.drug_id]
+    limits: list[tuple[float, str]] = []
+    found = max_dose(ctx, current.drug_id, phenotypes, age)
+    if found is not None:
+        limits.append((found[0], f"safety limit: {found[1]}"))
+    if drug.label_max is not None:
+        limits.append((drug.label_max.value, "label maximum"))
+    if drug.usual_range is not None:
+        limits.append((drug.usual_range.max, "top of the guideline's range"))
+    if current.max_dose is None:
+        return fit, [*reasons, f"{current.treatment}: dose not recorded"]
+    if not limits:
+        return fit, [*reasons, f"{current.treatment} at {current.max_dose:g} {current.dose_unit}"]
+    top, why = min(limits, key=lambda lim: lim[0])
+    if current.max_dose >= top:
+        return "excluded", [
+            f"{current.treatment} {current.max_dose:g} {current.dose_unit} is at the maximum ({why}: {top:g})"
+        ]
+    reasons = [f"{current.treatment} {current.max_dose:g} {current.dose_unit}; up to {top:g} ({why})"]
+    row = advice.get(current.drug_id)
+    if row is not None and (row.with_current_medications or row.category) == "consider_alternative":
+        return "demoted", [*reasons, f"pharmacogenetics: consider an alternative ({row.reason})"]
+    return fit, reasons
+
+
 def _fit(
     option: Option,
     prefer: str | None,
@@ -143,18 +226,22 @@ def _fit(
             "bipolar depression: these options come from a guideline for major depressive disorder"
         ]
     if option.strategy == "psychotic_features":
+        if option.drug in failed:
+            t = failed[option.drug]
+            return "excluded", [
+                f"failed adequately in this episode (trial {t.trial_id}: {t.outcome.status.replace('_', ' ')})"
+            ]
         if psychotic:
             return "preferred", ["the episode has psychotic features"]
         if psychotic is None:
             return "not_applicable", ["applies to psychotic features, which the record does not state"]
-        return "not_applicable", ["the episode has no psychotic features"]
+        return "not_applicable", [
+            "ranked here for psychotic features only; for depression without them it is not assessed "
+            "(CANMAT's neuromodulation table was not read)"
+        ]
     if option.strategy == "optimise":
         if not current_ads:
             return "not_applicable", ["no antidepressant is being taken now"]
-        current = current_ads[-1]
-        if current.optimised:
-            return "excluded", [f"{current.treatment} has already been raised beyond its starting dose"]
-        reasons.append(f"{current.treatment} is at its first dose")
         return ("preferred" if prefer is None else "possible"), reasons
     if option.drug in taking:
         return "excluded", ["already being taken"]
@@ -224,6 +311,7 @@ def _step(kb: object, option: Option, fit: Fit, reasons: list[str]) -> NextStep:
     assert isinstance(kb, KnowledgeBase)
     names = {
         "optimise": "optimise the current antidepressant's dose",
+        "continue": option.note or "continue the current antidepressant",
         "psychotic_features": option.note or "",
     }
     drug = kb.drug_by_id[option.drug] if option.drug else None

@@ -356,41 +356,69 @@ def washouts(ctx: Context, proposal: Proposal | None, focus: str | None = None) 
     return plans
 
 
+def _limit_conditions(
+    ctx: Context, limit: Any, item: Item, current: tuple[OnDrug, ...], phenotypes: dict[str, str], age: int | None
+) -> tuple[list[str], list[str]]:
+    """(what makes the lower limit apply, what is unknown that could) for one dose limit."""
+    kb = ctx.kb
+    categories = {c.category for c in ctx.record.conditions if c.category and c.condition.status == "active"}
+    applies: list[str] = []
+    unknown: list[str] = []
+    for cond in limit.when:
+        if cond.age_over is not None:
+            if age is None:
+                unknown.append(f"age (the limit applies above {cond.age_over})")
+            elif age > cond.age_over:
+                applies.append(f"age {age}")
+        if cond.phenotype is not None:
+            gene, pid = cond.phenotype
+            if phenotypes.get(gene) == pid:
+                applies.append(f"{gene} {kb.phenotype_by_id[pid].term}")
+        if cond.inhibitor_of is not None:
+            applies += [
+                f"{d.name} ({m.strength} {m.enzyme} inhibitor)"
+                for d in current
+                if d.drug_id != item.drug_id
+                for m in d.modulates
+                if m.enzyme == cond.inhibitor_of and m.effect == "inhibitor"
+            ]
+        if cond.condition_category is not None and cond.condition_category in categories:
+            applies.append(cond.condition_category.replace("_", " "))
+    return applies, unknown
+
+
+def max_dose(
+    ctx: Context, drug_id: str, phenotypes: dict[str, str], age: int | None
+) -> tuple[float, str, tuple[str, ...]] | None:
+    """The lowest dose limit that applies to a drug in the current regimen, with why and the
+    sources (the planner reads it before suggesting a higher dose); None when no limit applies."""
+    items = regimen(ctx)
+    item = next((i for i in items if i.drug_id == drug_id), None)
+    if item is None:
+        return None
+    current = tuple(on_drug(ctx.kb, i.name, i.drug_id, i.path) for i in items)
+    found = []
+    for limit in ctx.kb.safety.dose_limits:
+        if limit.drug != drug_id:
+            continue
+        applies, _ = _limit_conditions(ctx, limit, item, current, phenotypes, age)
+        if not limit.when or applies:
+            found.append((limit.max_dose, ", ".join(applies) or limit.mechanism, tuple(limit.sources)))
+    return min(found, key=lambda f: f[0]) if found else None
+
+
 def dose_limits(
     ctx: Context, items: list[Item], phenotypes: dict[str, str], age: int | None
 ) -> Iterator[SafetyFinding]:
     kb = ctx.kb
     current = tuple(on_drug(kb, i.name, i.drug_id, i.path) for i in items)
-    categories = {c.category for c in ctx.record.conditions if c.category and c.condition.status == "active"}
     unknown_dose_said: set[str] = set()
     # the strictest applicable limit first, so an unknown dose is reported against it
     for limit in sorted(kb.safety.dose_limits, key=lambda lim: lim.max_dose):
         for item in items:
             if item.drug_id != limit.drug:
                 continue
-            applies: list[str] = []
-            unknown: list[str] = []
-            for cond in limit.when:
-                if cond.age_over is not None:
-                    if age is None:
-                        unknown.append(f"age (the limit applies above {cond.age_over})")
-                    elif age > cond.age_over:
-                        applies.append(f"age {age}")
-                if cond.phenotype is not None:
-                    gene, pid = cond.phenotype
-                    if phenotypes.get(gene) == pid:
-                        applies.append(f"{gene} {kb.phenotype_by_id[pid].term}")
-                if cond.inhibitor_of is not None:
-                    named = [
-                        f"{d.name} ({m.strength} {m.enzyme} inhibitor)"
-                        for d in current
-                        if d.drug_id != item.drug_id
-                        for m in d.modulates
-                        if m.enzyme == cond.inhibitor_of and m.effect == "inhibitor"
-                    ]
-                    applies += named
-                if cond.condition_category is not None and cond.condition_category in categories:
-                    applies.append(cond.condition_category.replace("_", " "))
+            applies, unknown = _limit_conditions(ctx, limit, item, current, phenotypes, age)
             if limit.when and not applies:
                 if unknown and (item.dose is None or item.dose > limit.max_dose):
                     yield _finding(
