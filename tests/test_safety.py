@@ -257,3 +257,9 @@ def test_check_can_add_a_drug_outside_the_catalog_that_a_rule_reads():
     (finding,) = json.loads(result.stdout)["safety"]["findings"][:1]
     assert finding["rule"] == "maoi_label_contraindication" and "linezolid" in finding["drugs"]
     assert finding["management"] == "Do not start citalopram in a patient being treated with linezolid."
+
+
+def test_an_unknown_interval_stops_mattering_after_the_longest_interval_any_label_asks(kb):
+    plan = washout(kb, "tranylcypromine", STOPPED, "amitriptyline", date(2026, 3, 3))
+    assert plan is not None and plan.status == "ok"
+    assert "longer than any interval the labels read ask (35 days)" in plan.reasons[-1]

@@ -257,7 +257,16 @@ def washout(
         )
     earliest = stopped_on + timedelta(days=days)
     late = proposed is not None and proposed < earliest
-    status: Literal["ok", "too_early", "unknown"] = "too_early" if late else "ok" if known else "unknown"
+    # an unknown interval stops mattering once the gap is longer than any interval a label in the
+    # knowledge base asks (fluoxetine's 5 weeks)
+    longest = max(
+        (v for i in kb.safety.maoi_intervals for v in (i.before_maoi_days, i.after_maoi_days) if v is not None),
+        default=0,
+    )
+    long_past = proposed is not None and (proposed - stopped_on).days >= longest
+    if not known and long_past:
+        reasons = (*reasons, f"the gap is longer than any interval the labels read ask ({longest} days)")
+    status: Literal["ok", "too_early", "unknown"] = "too_early" if late else "ok" if known or long_past else "unknown"
     return WashoutPlan(
         name[stop],
         name[start],
