@@ -136,6 +136,56 @@ def _level_profiles(items: list[str] | None) -> dict[str, str]:
     return chosen
 
 
+class ReportFormat(StrEnum):
+    html = "html"
+    pdf = "pdf"
+
+
+class Audience(StrEnum):
+    clinician = "clinician"
+    patient = "patient"
+
+
+@app.command()
+def report(
+    record: Annotated[Path, typer.Argument(help="Patient record (native JSON format, docs/record.md).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write (report.pdf or report.html).")],
+    format: Annotated[
+        ReportFormat | None, typer.Option("--format", "-f", help="html or pdf (default: from --out's extension).")
+    ] = None,
+    audience: Annotated[
+        Audience, typer.Option("--audience", help="clinician report, or a one-page plain-language patient summary.")
+    ] = Audience.clinician,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Assessment date YYYY-MM-DD (default: today).")] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="Adequacy profile id (see `trdnav kb profiles`).")
+    ] = None,
+) -> None:
+    """Write the report (HTML or PDF): safety first, TRD verdicts and stages, timeline and symptom
+    charts, pharmacogenetics, ranked next steps, sources."""
+    from trdnav.engine import assess as run
+    from trdnav.record.errors import RecordError
+    from trdnav.record.parse import load_record
+
+    chosen = format or (ReportFormat.pdf if out.suffix.lower() == ".pdf" else ReportFormat.html)
+    when = _parse_date(as_of) if as_of else date.today()
+    kb = _load_kb()
+    try:
+        result = run(load_record(record), kb, as_of=when, profile=profile)
+    except RecordError as exc:
+        _fail([f"{record}: {p}" for p in exc.problems], EXIT_BAD_INPUT)
+    from trdnav.report.html import render_html, render_pdf
+
+    try:
+        if chosen is ReportFormat.pdf:
+            out.write_bytes(render_pdf(result, audience.value))
+        else:
+            out.write_text(render_html(result, audience.value), encoding="utf-8")
+    except OSError as exc:
+        _fail([f"--out: cannot write {out}: {exc.strerror}"], EXIT_BAD_INPUT)
+    _console().print(f"wrote {out} ({chosen.value}, {audience.value})", style="dim")
+
+
 @app.command()
 def check(
     record: Annotated[Path, typer.Argument(help="Patient record (native JSON format, docs/record.md).")],
