@@ -141,3 +141,24 @@ def test_an_inadequate_last_trial_gives_no_preference_and_raised_checks_come_fir
     assert any(s.startswith("address first") for s in result.situation)
     assert any("not an adequate trial" in s for s in result.situation)
     assert all(o.fit != "preferred" for o in result.options if o.strategy == "switch")
+
+
+def test_star_d_figure_for_the_next_step_is_labelled_a_population_figure():
+    # two SSRIs failed adequately: the next is step 3, 13.7% remission in STAR*D (Rush 2006)
+    case = Case().episode()
+    case.trial("sertraline", 150, 8, clinician_outcome="non_response")
+    case.trial("escitalopram", 20, 8, clinician_outcome="non_response")
+    result = case.assess().next_steps
+    assert result.population is not None and "step 3" in result.population and "13.7%" in result.population
+    assert "not a prediction" in result.population
+    assert result.population_basis is not None and result.population_basis.sources == ("rush2006",)
+
+
+def test_options_carry_their_monitoring_plan_with_sources():
+    case = Case().episode().trial("sertraline", 150, 10, ongoing=True, clinician_outcome="partial_response")
+    by_id = steps(case)
+    lithium = by_id["augment_lithium"]
+    assert any("TSH" in m for m in lithium.monitoring) and "canmat2023 monitoring" in lithium.basis.sources
+    esketamine = by_id["augment_esketamine"]
+    assert any("2 hours" in m for m in esketamine.monitoring)
+    assert any("prolactin" in m for m in by_id["augment_aripiprazole"].monitoring)

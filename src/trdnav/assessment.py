@@ -351,6 +351,8 @@ class NextStep:
     reasons: tuple[str, ...]
     # the guideline's dose range for the treatment, when the knowledge base has one
     dose: str | None
+    # what to monitor and when to judge the response (sources in basis)
+    monitoring: tuple[str, ...]
     basis: Basis
 
 
@@ -360,6 +362,10 @@ class NextSteps:
     individualised: bool
     situation: tuple[str, ...]
     options: tuple[NextStep, ...]
+    # a published outcome at the patient's next treatment step (STAR*D): a population figure,
+    # not a prediction; None when no figure fits
+    population: str | None = None
+    population_basis: Basis | None = None
 
 
 @dataclass(frozen=True, slots=True)

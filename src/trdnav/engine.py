@@ -79,6 +79,8 @@ def assess(
         bases += [g.basis for d in pgx_regimen.drugs for g in d.guidance]
     bases += [f.basis for f in safety.findings] + [w.basis for w in safety.washouts]
     bases += [s.basis for s in next_steps.options]
+    if next_steps.population_basis is not None:
+        bases.append(next_steps.population_basis)
     cited = {source_id(c) for b in bases for c in b.sources}
     cited |= {source_id(c) for w in warnings for c in w.sources}
     cited |= {source_id(c) for c in chosen.sources}

@@ -639,7 +639,19 @@ class Option(Cited):
     line: int | None = Field(default=None, ge=1, le=3)
     level: int | None = Field(default=None, ge=1, le=4)
     note: str | None = None
+    # what to monitor, and when to judge the response, with their own sources
+    monitoring: tuple[str, ...] = ()
+    monitoring_sources: Citations = ()
+
+
+class PopulationFigure(Cited):
+    """A published outcome at a treatment step: a population figure, not a prediction."""
+
+    step: int
+    remission_pct: float
+    label: str
 
 
 class OptionsFile(FileHeader):
     options: tuple[Option, ...]
+    population_figures: tuple[PopulationFigure, ...] = ()

@@ -324,9 +324,11 @@ def _next_steps(a: Assessment, console: Console, refs: _Refs) -> None:
             f"{what} {o.treatment}{dose} {refs(o.basis)}".strip(),
             line,
             Text(o.fit, style=FIT_STYLE.get(o.fit, "")),
-            "; ".join(o.reasons),
+            "; ".join((*o.reasons, *(f"monitor: {m}" for m in o.monitoring))),
         )
     console.print(table)
+    if steps.population and steps.population_basis:
+        console.print(f"{steps.population} {refs(steps.population_basis)}", style="italic")
     left_out = [o for o in steps.options if o.rank is None]
     if left_out:
         console.print("Not ranked:", style="bold")

@@ -27,6 +27,7 @@ from trdnav.assessment import (
     SafetySection,
     TrialFinding,
 )
+from trdnav.knowledge.loader import KnowledgeBase
 from trdnav.knowledge.schema import Option
 from trdnav.rules.context import Context
 from trdnav.rules.safety import check as check_safety
@@ -165,10 +166,28 @@ def plan(
     )
     rest = sorted((s for s in steps if s.fit not in FIT_ORDER), key=lambda s: (s.fit, s.treatment))
     numbered = [
-        NextStep(s.option_id, s.strategy, s.treatment, s.line, s.level, s.fit, n, s.reasons, s.dose, s.basis)
+        NextStep(
+            s.option_id, s.strategy, s.treatment, s.line, s.level, s.fit, n, s.reasons, s.dose, s.monitoring, s.basis
+        )
         for n, s in enumerate(ranked, start=1)
     ]
-    return NextSteps(individualised, tuple(situation), (*numbered, *rest))
+    population, population_basis = _population(kb, failed, holding is not None)
+    return NextSteps(individualised, tuple(situation), (*numbered, *rest), population, population_basis)
+
+
+def _population(kb: KnowledgeBase, failed: dict[str, TrialFinding], holding: bool) -> tuple[str | None, Basis | None]:
+    """STAR*D's remission at the patient's next step (failed adequate antidepressant trials + 1)."""
+    if holding:
+        return None, None
+    step = min(sum(1 for t in failed.values() if t.antidepressant) + 1, 4)
+    figure = next((f for f in kb.options.population_figures if f.step == step), None)
+    if figure is None:
+        return None, None
+    text = (
+        f"STAR*D, step {step} ({figure.label}): {figure.remission_pct:g}% reached remission. A population figure "
+        "from one trial, not a prediction for this patient."
+    )
+    return text, Basis(RULE, (Fact("trials", f"{step - 1} failed adequate antidepressant trial(s)"),), figure.sources)
 
 
 def _index(ctx: Context, trial_id: str) -> int:
@@ -305,10 +324,7 @@ def _safety_fit(
     return fit, reasons
 
 
-def _step(kb: object, option: Option, fit: Fit, reasons: list[str]) -> NextStep:
-    from trdnav.knowledge.loader import KnowledgeBase
-
-    assert isinstance(kb, KnowledgeBase)
+def _step(kb: KnowledgeBase, option: Option, fit: Fit, reasons: list[str]) -> NextStep:
     names = {
         "optimise": "optimise the current antidepressant's dose",
         "continue": option.note or "continue the current antidepressant",
@@ -321,7 +337,11 @@ def _step(kb: object, option: Option, fit: Fit, reasons: list[str]) -> NextStep:
     dose = None
     if drug is not None and drug.usual_range is not None:
         dose = f"{drug.usual_range.min:g}-{drug.usual_range.max:g} {drug.dose_unit}"
-    sources = [*option.sources, *(drug.usual_range.sources if drug is not None and drug.usual_range else ())]
+    sources = [
+        *option.sources,
+        *(drug.usual_range.sources if drug is not None and drug.usual_range else ()),
+        *option.monitoring_sources,
+    ]
     return NextStep(
         option.id,
         option.strategy,
@@ -332,5 +352,6 @@ def _step(kb: object, option: Option, fit: Fit, reasons: list[str]) -> NextStep:
         None,
         tuple(reasons),
         dose,
+        option.monitoring,
         Basis(RULE, (Fact("options", option.id),), tuple(dict.fromkeys(sources))),
     )
