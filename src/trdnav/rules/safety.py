@@ -108,9 +108,10 @@ def _finding(
     management: str,
     sources: Iterable[str],
     missing: tuple[str, ...] = (),
+    more_facts: tuple[Fact, ...] = (),
 ) -> SafetyFinding:
     items = tuple(items)
-    facts = tuple(Fact(i.path, i.name) for i in items)
+    facts = (*(Fact(i.path, i.name) for i in items), *more_facts)
     return SafetyFinding(
         rule,
         severity,
@@ -487,7 +488,7 @@ def condition_rules(ctx: Context, items: list[Item]) -> Iterator[SafetyFinding]:
             if not _in(item, group):
                 continue
             names = ", ".join(c.condition.name or c.condition.code or "" for c in found)
-            finding = _finding(
+            yield _finding(
                 RULE_CONDITION,
                 rule.id,
                 rule.severity,
@@ -496,16 +497,7 @@ def condition_rules(ctx: Context, items: list[Item]) -> Iterator[SafetyFinding]:
                 rule.mechanism,
                 rule.management,
                 (*rule.sources, *(s for c in found for s in c.sources)),
-            )
-            facts = (*finding.basis.facts, *(Fact(f"conditions[{c.index}]", names) for c in found))
-            yield SafetyFinding(
-                finding.rule,
-                finding.severity,
-                finding.drugs,
-                finding.message,
-                finding.mechanism,
-                finding.management,
-                Basis(finding.basis.rule, facts, finding.basis.sources),
+                more_facts=tuple(Fact(f"conditions[{c.index}]", names) for c in found),
             )
 
 
@@ -564,7 +556,7 @@ def levels(ctx: Context, items: list[Item], age: int | None, profiles: dict[str,
         if target.min <= value <= target.max:
             continue
         side = "below" if value < target.min else "above"
-        finding = _finding(
+        yield _finding(
             RULE_LEVEL,
             profile.id,
             "moderate",
@@ -573,17 +565,7 @@ def levels(ctx: Context, items: list[Item], age: int | None, profiles: dict[str,
             "outside the guideline's target range",
             "Review the dose and recheck the level.",
             profile.sources,
-        )
-        yield SafetyFinding(
-            finding.rule,
-            finding.severity,
-            finding.drugs,
-            finding.message,
-            finding.mechanism,
-            finding.management,
-            Basis(
-                finding.basis.rule, (*finding.basis.facts, Fact(f"labs[{index}]", f"{value:g}")), finding.basis.sources
-            ),
+            more_facts=(Fact(f"labs[{index}]", f"{value:g}"),),
         )
 
 
