@@ -36,8 +36,11 @@ def test_no_response_prefers_a_switch_to_a_different_mechanism():
     by_id = steps(case)
     assert by_id["switch_escitalopram"].fit == "excluded"
     assert by_id["switch_bupropion"].fit == "preferred"
-    assert by_id["switch_sertraline"].fit == "possible"  # same class (SSRI)
-    assert "different mechanism" in by_id["switch_sertraline"].reasons[0]
+    assert by_id["switch_citalopram"].fit == "possible"  # same class (SSRI)
+    assert "different mechanism" in by_id["switch_citalopram"].reasons[0]
+    # sertraline is an SSRI too, but CANMAT Table 3.5 lists it for superior efficacy
+    assert by_id["switch_sertraline"].fit == "preferred"
+    assert "superior efficacy" in by_id["switch_sertraline"].reasons[-1]
     assert by_id["augment_aripiprazole"].fit == "not_applicable"  # no antidepressant taken now
 
 

@@ -639,6 +639,9 @@ class Option(Cited):
     line: int | None = Field(default=None, ge=1, le=3)
     level: int | None = Field(default=None, ge=1, le=4)
     note: str | None = None
+    # CANMAT Table 3.5: an antidepressant with evidence of superior efficacy (a first-line switch
+    # even within the class of a failed drug)
+    superior_efficacy: bool = False
     # what to monitor, and when to judge the response, with their own sources
     monitoring: tuple[str, ...] = ()
     monitoring_sources: Citations = ()

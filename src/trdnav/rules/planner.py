@@ -130,7 +130,9 @@ def plan(
             fit, reasons = _dose_room(ctx, current_ads[-1], phenotypes, age, advice, fit, reasons)
         if option.strategy == "switch" and fit == "preferred" and option.drug:
             same = set(kb.drug_by_id[option.drug].classes) & failed_classes
-            if same:
+            if same and option.superior_efficacy:
+                reasons = [*reasons, "same class as a failed drug, but CANMAT Table 3.5 lists it for superior efficacy"]
+            elif same:
                 fit = "possible"
                 reasons = [
                     f"same class as a failed antidepressant ({', '.join(sorted(same))}): CANMAT's first-line switch "
