@@ -62,3 +62,14 @@ def test_report_to_an_unwritable_place_is_a_clear_error(tmp_path):
     out = tmp_path / "missing" / "report.pdf"
     result = CliRunner().invoke(app, ["report", str(EXAMPLES[0]), "--out", str(out), "--as-of", "2025-11-01"])
     assert result.exit_code == 2 and "--out: cannot write" in result.stderr
+
+
+def test_the_trajectory_chart_shades_bands_and_draws_response_and_remission_lines():
+    from trdnav.report import charts
+
+    result = assess(load_record(EXAMPLES[0]), kb(), as_of=AS_OF)
+    scale = result.scales[0]
+    assert scale.bands and scale.response_at == round(scale.points[0].total * 0.5, 2)
+    svg = charts.trajectory(result, 0)
+    assert svg.count("<rect") == len(scale.bands) and "response (" in svg
+    assert ("remission (" in svg) == (scale.remission_at is not None)

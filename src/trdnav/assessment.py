@@ -175,6 +175,11 @@ class ScaleTrajectory:
     status: TrajectoryStatus
     summary: str
     basis: Basis
+    # for charts: the default band set's (label, min, max), the score at or below which the
+    # change from the first score is a response, and the remission cut-off
+    bands: tuple[tuple[str, float, float], ...] = ()
+    response_at: float | None = None
+    remission_at: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

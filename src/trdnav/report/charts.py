@@ -56,34 +56,45 @@ def timeline(a: Assessment) -> str:
 
 
 def trajectory(a: Assessment, scale_index: int) -> str:
-    """One scale's totals over time; each point labelled with the band the Assessment gives it,
-    and remission points marked."""
+    """One scale's totals over time over its severity bands (shaded), with the response line
+    (the share of improvement from the first score that counts as response) and the remission
+    cut-off, as the Assessment gives them; remission points marked."""
     s = a.scales[scale_index]
     if not s.points:
         return ""
     start, end = _span(a)
-    height, top, bottom = 170, 20, 150
-    maximum = max(max(p.total for p in s.points), 1)
+    height, top, bottom = 180, 20, 160
+    maximum = max([p.total for p in s.points] + [b[2] for b in s.bands] + [1])
 
     def y(value: float) -> float:
         return bottom - (bottom - top) * value / maximum
 
+    shades = ["#e8f5e9", "#f1f8e9", "#fffde7", "#fff3e0", "#ffebee", "#fce4ec"]
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" role="img">']
-    parts.append(f'<line x1="{LEFT}" x2="{LEFT}" y1="{top}" y2="{bottom}" stroke="#999"/>')
-    parts.append(f'<text x="{LEFT - 4}" y="{top + 4}" font-size="9" text-anchor="end">{maximum:g}</text>')
-    parts.append(f'<text x="{LEFT - 4}" y="{bottom}" font-size="9" text-anchor="end">0</text>')
+    for n, (label, low, high) in enumerate(s.bands):
+        y_top, y_low = y(high), y(low)
+        parts.append(
+            f'<rect x="{LEFT}" y="{y_top:.1f}" width="{WIDTH - LEFT - RIGHT}" height="{max(y_low - y_top, 1):.1f}" '
+            f'fill="{shades[n % len(shades)]}"/>'
+            f'<text x="{LEFT - 4}" y="{(y_top + y_low) / 2 + 3:.1f}" font-size="8" text-anchor="end">'
+            f"{escape(label)} {low:g}-{high:g}</text>"
+        )
+    for value, label, colour in ((s.response_at, "response", "#1565c0"), (s.remission_at, "remission", "#2e7d32")):
+        if value is not None:
+            parts.append(
+                f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(value):.1f}" y2="{y(value):.1f}" stroke="{colour}" '
+                f'stroke-dasharray="4 3"/><text x="{WIDTH - RIGHT}" y="{y(value) - 2:.1f}" font-size="8" '
+                f'text-anchor="end" fill="{colour}">{label} ({value:g})</text>'
+            )
     points = " ".join(f"{_x(p.date, start, end):.1f},{y(p.total):.1f}" for p in s.points)
     parts.append(f'<polyline points="{points}" fill="none" stroke="#000" stroke-width="1.5"/>')
     for p in s.points:
         x = _x(p.date, start, end)
         colour = "#2e7d32" if p.remission else "#37474f"
-        parts.append(f'<circle cx="{x:.1f}" cy="{y(p.total):.1f}" r="3.5" fill="{colour}"/>')
         parts.append(
-            f'<text x="{x:.1f}" y="{y(p.total) - 6:.1f}" font-size="8" text-anchor="middle">{p.total:g} '
-            f"{escape(p.band)}</text>"
+            f'<circle cx="{x:.1f}" cy="{y(p.total):.1f}" r="3.5" fill="{colour}"><title>{p.date}: {p.total:g} '
+            f"{escape(p.band)}</title></circle>"
         )
-    parts.append(f'<text x="4" y="14" font-size="11">{escape(s.name)}</text>')
-    parts.append(
-        f'<text x="4" y="{bottom}" font-size="9">{escape(s.status.replace("_", " "))}; green: remission</text></svg>'
-    )
+    parts.append(f'<text x="4" y="14" font-size="11">{escape(s.name)}: {escape(s.status.replace("_", " "))}</text>')
+    parts.append("</svg>")
     return "".join(parts)

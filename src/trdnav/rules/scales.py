@@ -94,6 +94,9 @@ def _trajectory(ctx: Context, scale: Scale, scores: list[NScore]) -> ScaleTrajec
         status=status,
         summary=summary,
         basis=Basis(RULE, facts, tuple(dict.fromkeys(sources)), missing),
+        bands=tuple((b.label, b.min, b.max) for b in band_set.bands),
+        response_at=round(first * (1 - ctx.kb.adequacy.outcome.response_min_pct / 100), 2) if first > 0 else None,
+        remission_at=cutoff[0] if cutoff else None,
     )
 
 
