@@ -165,3 +165,11 @@ def test_options_carry_their_monitoring_plan_with_sources():
     esketamine = by_id["augment_esketamine"]
     assert any("2 hours" in m for m in esketamine.monitoring)
     assert any("prolactin" in m for m in by_id["augment_aripiprazole"].monitoring)
+
+
+def test_nice_is_shown_beside_canmat_where_it_says_something_different():
+    case = Case().episode().trial("sertraline", 150, 10, ongoing=True, clinician_outcome="partial_response")
+    by_id = steps(case)
+    assert any(g.startswith("NICE NG222: combination") for g in by_id["augment_aripiprazole"].other_guidelines)
+    assert "nice-ng222 1.9.8" in by_id["augment_aripiprazole"].basis.sources
+    assert any("at least two antidepressants" in g for g in by_id["switch_vortioxetine"].other_guidelines)

@@ -358,6 +358,8 @@ class NextStep:
     dose: str | None
     # what to monitor and when to judge the response (sources in basis)
     monitoring: tuple[str, ...]
+    # what other guidelines say, side by side (e.g. "NICE NG222: ..."; sources in basis)
+    other_guidelines: tuple[str, ...]
     basis: Basis
 
 

@@ -630,6 +630,11 @@ class SafetyFile(FileHeader):
 # --- next-step options -------------------------------------------------------------------
 
 
+class GuidelineStatement(Cited):
+    guideline: str
+    statement: str
+
+
 class Option(Cited):
     id: str
     strategy: Literal["continue", "optimise", "switch", "augment", "psychotherapy", "psychotic_features"]
@@ -642,6 +647,8 @@ class Option(Cited):
     # CANMAT Table 3.5: an antidepressant with evidence of superior efficacy (a first-line switch
     # even within the class of a failed drug)
     superior_efficacy: bool = False
+    # what other guidelines say about it, where they differ or add (e.g. NICE NG222), each cited
+    other_guidelines: tuple[GuidelineStatement, ...] = ()
     # what to monitor, and when to judge the response, with their own sources
     monitoring: tuple[str, ...] = ()
     monitoring_sources: Citations = ()

@@ -324,7 +324,7 @@ def _next_steps(a: Assessment, console: Console, refs: _Refs) -> None:
             f"{what} {o.treatment}{dose} {refs(o.basis)}".strip(),
             line,
             Text(o.fit, style=FIT_STYLE.get(o.fit, "")),
-            "; ".join((*o.reasons, *(f"monitor: {m}" for m in o.monitoring))),
+            "; ".join((*o.reasons, *o.other_guidelines, *(f"monitor: {m}" for m in o.monitoring))),
         )
     console.print(table)
     if steps.population and steps.population_basis:

@@ -169,7 +169,18 @@ def plan(
     rest = sorted((s for s in steps if s.fit not in FIT_ORDER), key=lambda s: (s.fit, s.treatment))
     numbered = [
         NextStep(
-            s.option_id, s.strategy, s.treatment, s.line, s.level, s.fit, n, s.reasons, s.dose, s.monitoring, s.basis
+            s.option_id,
+            s.strategy,
+            s.treatment,
+            s.line,
+            s.level,
+            s.fit,
+            n,
+            s.reasons,
+            s.dose,
+            s.monitoring,
+            s.other_guidelines,
+            s.basis,
         )
         for n, s in enumerate(ranked, start=1)
     ]
@@ -343,6 +354,7 @@ def _step(kb: KnowledgeBase, option: Option, fit: Fit, reasons: list[str]) -> Ne
         *option.sources,
         *(drug.usual_range.sources if drug is not None and drug.usual_range else ()),
         *option.monitoring_sources,
+        *(c for g in option.other_guidelines for c in g.sources),
     ]
     return NextStep(
         option.id,
@@ -355,5 +367,6 @@ def _step(kb: KnowledgeBase, option: Option, fit: Fit, reasons: list[str]) -> Ne
         tuple(reasons),
         dose,
         option.monitoring,
+        tuple(f"{g.guideline}: {g.statement}" for g in option.other_guidelines),
         Basis(RULE, (Fact("options", option.id),), tuple(dict.fromkeys(sources))),
     )
