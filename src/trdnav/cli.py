@@ -343,6 +343,13 @@ def kb_check(
         f"{len(kb.definitions.definitions)} TRD definitions, {len(kb.adequacy.profiles)} adequacy profiles, "
         f"{len(kb.pseudo.checks)} pseudo-resistance checks"
     )
+    safety = kb.safety
+    rules = len(safety.interactions) + len(safety.dose_limits) + len(safety.condition_rules) + len(safety.age_rules)
+    out.print(
+        f"  {len(kb.pgx.genes)} genes ({sum(len(g.alleles) for g in kb.pgx.genes)} alleles), "
+        f"{len(kb.pgx_guidance.drug_guidance)} drug guidance tables, {len(kb.pgx_guidance.modulators)} CYP modulators, "
+        f"{rules} safety rules, {len(safety.maoi_intervals)} MAOI intervals, {len(kb.options.options)} next-step options"
+    )
     out.print(f"  {len(citations)} citations of {len(used)} sources; every one resolves")
     if unused:
         out.print(f"  sources listed but not cited: {', '.join(unused)}")
