@@ -10,7 +10,7 @@ from html import escape
 
 from trdnav.assessment import Assessment
 
-WIDTH = 720
+WIDTH = 660
 LEFT = 170
 RIGHT = 20
 
