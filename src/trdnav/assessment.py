@@ -375,6 +375,165 @@ class NextSteps:
     population_basis: Basis | None = None
 
 
+TrainLimitStatus = Literal["within", "exceeds", "no_confirmed_limit", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainLimitCheck:
+    status: TrainLimitStatus
+    max_train_s: float | None
+    message: str
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class TmsBlockTiming:
+    """One stimulation block with the numbers derived from its parameters."""
+
+    site: str
+    pattern: str
+    frequency_hz: float
+    intensity_pct_mt: float | None
+    train_s: float | None
+    inter_train_s: float | None
+    trains: int | None
+    pulses_per_train: int | None
+    pulses: int | None
+    # session time: first pulse to last pulse, and with the interval after the last train
+    seconds: float | None
+    seconds_with_trailing: float | None
+    train_limit: TrainLimitCheck
+
+
+@dataclass(frozen=True, slots=True)
+class TmsProtocolView:
+    protocol_id: str
+    name: str
+    blocks: tuple[TmsBlockTiming, ...]
+    pulses_per_session: int | None
+    minutes: float | None
+    minutes_with_trailing: float | None
+    sessions_per_day: int
+    inter_session_minutes: int | None
+    sessions_per_week: int | None
+    acute_sessions: int | None
+    fda: str
+    unconfirmed: tuple[str, ...]
+    basis: Basis
+
+
+Answer = Literal["yes", "no", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class ScreenFinding:
+    item: str
+    question: str
+    answer: Answer
+    label: str
+    guidance: str
+    # the device label and the 2021 guidance treat a yes differently
+    differs: bool
+    message: str
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class CriterionResult:
+    criterion: str
+    text: str
+    met: bool | None
+    detail: str
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class TmsEligibility:
+    status: Literal["eligible", "not_eligible", "needs_review"]
+    reasons: tuple[str, ...]
+    criteria: tuple[CriterionResult, ...]
+    screen: tuple[ScreenFinding, ...]
+    # the record's medications that the safety knowledge base marks as lowering the seizure threshold
+    seizure_risk: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TargetPosition:
+    method: str
+    x_cm: float | None
+    y_cm: float | None
+    adjusted_y_cm: float | None
+    steps: tuple[str, ...]
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class TmsDoseView:
+    motor_threshold_pct: float | None
+    mt_date: dt.date | None
+    mt_method: str | None
+    intensity_pct_mt: float | None
+    # the MT after the coil-to-cortex distance adjustment, when depths are recorded
+    adjusted_mt_pct: float | None
+    output_pct: float | None
+    redetermine_by: dt.date | None
+    warnings: tuple[str, ...]
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledSession:
+    number: int
+    date: dt.date
+    phase: Literal["acute", "taper", "extension", "extension_taper"]
+    # the session's place on its day (1 for daily courses; 1-10 for accelerated days)
+    slot: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CheckpointResult:
+    after_sessions: int
+    reached: bool
+    score: float | None
+    score_date: dt.date | None
+    improvement_pct: float | None
+    text: str
+
+
+Suggestion = Literal["continue", "extend", "taper", "stop", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class TmsProgress:
+    delivered: int
+    planned: int
+    pulses_delivered: int | None
+    scale: str
+    baseline: float | None
+    baseline_date: dt.date | None
+    latest: float | None
+    latest_date: dt.date | None
+    improvement_pct: float | None
+    checkpoints: tuple[CheckpointResult, ...]
+    suggestion: Suggestion
+    reason: str
+    basis: Basis
+
+
+@dataclass(frozen=True, slots=True)
+class TmsCourseFinding:
+    course_id: str
+    protocol: TmsProtocolView
+    course_rule: str | None
+    eligibility: TmsEligibility
+    target: TargetPosition | None
+    dose: TmsDoseView
+    schedule: tuple[ScheduledSession, ...]
+    progress: TmsProgress
+    # session log rows that disagree with the plan (wrong protocol, intensity off, too many a day)
+    log_warnings: tuple[str, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Warning:
     kind: Literal["input", "safety"]
@@ -431,4 +590,6 @@ class Assessment:
     safety: SafetySection
     # ranked next steps (CANMAT line and level first, then fit for this patient)
     next_steps: NextSteps
+    # one entry per TMS course in the record (screen, protocol, target, dose, schedule, progress)
+    tms: tuple[TmsCourseFinding, ...]
     citations: tuple[Citation, ...]

@@ -348,7 +348,8 @@ def kb_check(
     out.print(
         f"  {len(kb.pgx.genes)} genes ({sum(len(g.alleles) for g in kb.pgx.genes)} alleles), "
         f"{len(kb.pgx_guidance.drug_guidance)} drug guidance tables, {len(kb.pgx_guidance.modulators)} CYP modulators, "
-        f"{rules} safety rules, {len(safety.maoi_intervals)} MAOI intervals, {len(kb.options.options)} next-step options"
+        f"{rules} safety rules, {len(safety.maoi_intervals)} MAOI intervals, "
+        f"{len(kb.options.options)} next-step options, {len(kb.tms.protocols)} TMS protocols"
     )
     out.print(f"  {len(citations)} citations of {len(used)} sources; every one resolves")
     if unused:

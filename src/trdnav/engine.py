@@ -34,6 +34,7 @@ from trdnav.rules.safety import check as check_safety
 from trdnav.rules.scales import safety_warnings, trajectories
 from trdnav.rules.staging import DAYS_PER_MONTH, stage_all
 from trdnav.rules.timeline import RULE_ROLE, optimised
+from trdnav.rules.tms import courses as tms_courses
 
 
 def assess(
@@ -67,6 +68,7 @@ def assess(
     age = _age(record, as_of)
     safety = check_safety(ctx, pgx, age, proposal, level_profiles)
     next_steps = plan(ctx, trials, pgx, pgx_regimen, safety, checks, age, as_of)
+    tms = tms_courses(ctx, trials, age)
     warnings = safety_warnings(ctx) + tuple(
         Warning("input", w.rule, w.field, w.message, w.sources) for w in normalised.warnings
     )
@@ -81,6 +83,12 @@ def assess(
     bases += [s.basis for s in next_steps.options]
     if next_steps.population_basis is not None:
         bases.append(next_steps.population_basis)
+    for course in tms:
+        bases += [course.protocol.basis, course.dose.basis, course.progress.basis]
+        bases += [b.train_limit.basis for b in course.protocol.blocks]
+        bases += [c.basis for c in course.eligibility.criteria] + [f.basis for f in course.eligibility.screen]
+        if course.target is not None:
+            bases.append(course.target.basis)
     cited = {source_id(c) for b in bases for c in b.sources}
     cited |= {source_id(c) for w in warnings for c in w.sources}
     cited |= {source_id(c) for c in chosen.sources}
@@ -104,6 +112,7 @@ def assess(
         pgx_regimen=pgx_regimen,
         safety=safety,
         next_steps=next_steps,
+        tms=tms,
         citations=tuple(_citation(kb, sid) for sid in sorted(cited)),
     )
 

@@ -31,6 +31,7 @@ from trdnav.knowledge.schema import (
     ScalesFile,
     SourcesFile,
     StagingFile,
+    TmsFile,
 )
 
 M = TypeVar("M", bound=BaseModel)
@@ -48,6 +49,7 @@ FILES: dict[str, type[BaseModel]] = {
     "pgx_guidance.yaml": PgxGuidanceFile,
     "safety.yaml": SafetyFile,
     "options.yaml": OptionsFile,
+    "tms.yaml": TmsFile,
 }
 
 
@@ -85,6 +87,7 @@ class KnowledgeBase:
     pgx_guidance: PgxGuidanceFile
     safety: SafetyFile
     options: OptionsFile
+    tms: TmsFile
     # derived indexes, built once at load time
     drug_by_id: Mapping[str, Any]
     drug_by_name: Mapping[str, str]
@@ -116,6 +119,9 @@ class KnowledgeBase:
     other_drug_names: frozenset[str]
     # the catalog drugs a switch to or from an MAOI is checked for
     washout_checked: frozenset[str]
+    tms_protocol_by_id: Mapping[str, Any]
+    tms_rule_by_id: Mapping[str, Any]
+    tms_screen_by_id: Mapping[str, Any]
 
     def citations(self) -> Iterator[tuple[str, str]]:
         """Every (where, citation) pair in the KB, for checks and the coverage report."""
@@ -194,6 +200,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     pgx_guidance = parsed["pgx_guidance.yaml"]
     safety = parsed["safety.yaml"]
     options = parsed["options.yaml"]
+    tms = parsed["tms.yaml"]
     assert isinstance(sources, SourcesFile)
     assert isinstance(classes, ClassesFile)
     assert isinstance(drugs, DrugsFile)
@@ -206,6 +213,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     assert isinstance(pgx_guidance, PgxGuidanceFile)
     assert isinstance(safety, SafetyFile)
     assert isinstance(options, OptionsFile)
+    assert isinstance(tms, TmsFile)
 
     problems: list[str] = []
     versions = {name: getattr(model, "kb_version", None) for name, model in parsed.items()}
@@ -328,6 +336,8 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         safety, drug_by_id, class_by_id, {t.category for t in pseudo.conditions}, problems
     )
 
+    tms_protocols, tms_rules, tms_screen = _tms_index(tms, safety_members, problems)
+
     kb = KnowledgeBase(
         kb_version=sources.kb_version,
         sources=sources,
@@ -342,6 +352,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         pgx_guidance=pgx_guidance,
         safety=safety,
         options=options,
+        tms=tms,
         drug_by_id=drug_by_id,
         drug_by_name=drug_by_name,
         class_by_id=class_by_id,
@@ -367,6 +378,9 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
             {d for ref in safety.washout_drugs for d in safety_members.get(ref, (frozenset({ref}), frozenset()))[0]}
             | set(maoi_interval_by_drug)
         ),
+        tms_protocol_by_id=tms_protocols,
+        tms_rule_by_id=tms_rules,
+        tms_screen_by_id=tms_screen,
         other_drug_names=frozenset((*modulators_by_name, *(n for _, names in safety_members.values() for n in names))),
     )
     for where, citation in kb.citations():
@@ -375,6 +389,28 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     if problems:
         raise KnowledgeError(problems)
     return kb
+
+
+def _tms_index(
+    tms: TmsFile, safety_members: Mapping[str, Any], problems: list[str]
+) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Index tms.yaml and check that its numbers agree with each other: a block's stated
+    pulses equal its trains' pulses, references resolve."""
+    protocols = _index(tms.protocols, "tms.yaml protocols", problems)
+    rules = _index(tms.course_rules, "tms.yaml course_rules", problems)
+    screen = _index(tms.screen, "tms.yaml screen", problems)
+    for p in tms.protocols:
+        if p.course_rule is not None and p.course_rule not in rules:
+            problems.append(f"tms.yaml: {p.id}: unknown course_rule {p.course_rule!r}")
+        for n, block in enumerate(p.blocks):
+            derived = block.total_pulses()
+            if block.pulses is not None and derived != block.pulses:
+                problems.append(f"tms.yaml: {p.id} block {n}: {block.pulses} pulses stated, {derived} from its trains")
+    if tms.dose.default_mt_policy not in {m.id for m in tms.dose.mt_policies}:
+        problems.append(f"tms.yaml: default_mt_policy {tms.dose.default_mt_policy!r} is not a policy")
+    if tms.seizure_risk_set is not None and tms.seizure_risk_set not in safety_members:
+        problems.append(f"tms.yaml: seizure_risk_set {tms.seizure_risk_set!r} is not a safety set")
+    return protocols, rules, screen
 
 
 NO_RESULT = "no_result"

@@ -665,3 +665,227 @@ class PopulationFigure(Cited):
 class OptionsFile(FileHeader):
     options: tuple[Option, ...]
     population_figures: tuple[PopulationFigure, ...] = ()
+
+
+# --- TMS ------------------------------------------------------------------------------------
+
+
+class TmsBlock(Cited):
+    """One stimulation block of a session (sequential bilateral sessions have two).
+
+    Timing is stored as the source gives it (train length, interval, number of trains) and
+    session length is computed (rules/tms.py), so the arithmetic convention is ours and stated.
+    A value the sources do not confirm is left out (None) and named in the protocol's
+    ``unconfirmed`` list.
+    """
+
+    site: str
+    pattern: Literal["train", "theta_burst", "continuous"]
+    # pulse rate within a train (train, continuous) or within a burst (theta burst)
+    frequency_hz: float = Field(gt=0)
+    # theta burst: pulses in a burst and bursts per second
+    pulses_per_burst: int | None = Field(default=None, gt=0)
+    burst_rate_hz: float | None = Field(default=None, gt=0)
+    intensity_pct_mt: float | None = Field(default=None, gt=0)
+    train_s: float | None = Field(default=None, gt=0)
+    inter_train_s: float | None = Field(default=None, gt=0)
+    trains: int | None = Field(default=None, gt=0)
+    # pulses in the block, as the source states it (checked against the timing at load)
+    pulses: int | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _pattern_fields(self) -> TmsBlock:
+        burst = self.pulses_per_burst is not None or self.burst_rate_hz is not None
+        if burst and self.pattern != "theta_burst":
+            raise ValueError("pulses_per_burst and burst_rate_hz belong to theta_burst blocks only")
+        if self.pattern == "continuous" and (self.train_s or self.inter_train_s or self.trains):
+            raise ValueError("a continuous block has no trains")
+        return self
+
+    # Arithmetic on the stated parameters (the loader checks stated pulses against it).
+
+    def pulses_per_train(self) -> int | None:
+        if self.pattern == "continuous" or self.train_s is None:
+            return None
+        if self.pattern == "theta_burst":
+            if self.burst_rate_hz is None or self.pulses_per_burst is None:
+                return None
+            return round(self.train_s * self.burst_rate_hz) * self.pulses_per_burst
+        return round(self.train_s * self.frequency_hz)
+
+    def train_count(self) -> int | None:
+        """The stated trains, or the stated pulses over the pulses a train holds when they divide."""
+        if self.trains is not None:
+            return self.trains
+        per_train = self.pulses_per_train()
+        if per_train and self.pulses is not None and self.pulses % per_train == 0:
+            return self.pulses // per_train
+        return None
+
+    def total_pulses(self) -> int | None:
+        per_train, trains = self.pulses_per_train(), self.train_count()
+        if per_train is not None and trains is not None:
+            return per_train * trains
+        return self.pulses
+
+    def seconds(self) -> tuple[float | None, float | None]:
+        """Seconds from the first pulse to the last, and with the interval after the last train."""
+        if self.pattern == "continuous":
+            if self.pulses is None:
+                return None, None
+            return self.pulses / self.frequency_hz, self.pulses / self.frequency_hz
+        trains = self.train_count()
+        if self.train_s is None or trains is None or self.inter_train_s is None:
+            return None, None
+        without = trains * self.train_s + (trains - 1) * self.inter_train_s
+        return without, without + self.inter_train_s
+
+
+class FdaStatus(Cited):
+    status: Literal["cleared", "not_cleared", "unknown"]
+    device: str | None = None
+    clearance: str | None = None
+    date: str | None = None
+    indication: str | None = None
+
+
+class TmsSchedule(Cited):
+    sessions_per_day: int = Field(default=1, ge=1)
+    # minimum minutes between the starts of two sessions on one day (accelerated courses)
+    inter_session_minutes: int | None = Field(default=None, gt=0)
+    sessions_per_week: int | None = Field(default=None, ge=1, le=7)
+    # consecutive treatment days (accelerated courses), else the acute sessions fix the length
+    days: int | None = Field(default=None, gt=0)
+    acute_sessions: int | None = Field(default=None, gt=0)
+    # taper: sessions in each week after the acute course, e.g. (3, 2, 1)
+    taper_per_week: tuple[int, ...] = ()
+
+
+class TmsProtocol(Cited):
+    id: str
+    name: str
+    blocks: tuple[TmsBlock, ...] = Field(min_length=1)
+    schedule: TmsSchedule
+    fda: FdaStatus
+    course_rule: str | None = None
+    # parameters the sources read do not confirm: shown with the protocol, never guessed
+    unconfirmed: tuple[str, ...] = ()
+    note: str | None = None
+
+
+class ScreenItem(Strict):
+    """A safety-screen question and how the device labels and the 2021 IFCN guidance treat a yes."""
+
+    id: str
+    question: str
+    topic: str
+    label: Literal["contraindication", "precaution", "not_addressed"]
+    label_sources: Citations = ()
+    guidance: Literal["contraindication", "caution", "not_contraindicated", "not_addressed"]
+    guidance_sources: Citations = ()
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _cited(self) -> ScreenItem:
+        if self.label != "not_addressed":
+            _cited(self.label_sources)
+        if self.guidance != "not_addressed":
+            _cited(self.guidance_sources)
+        if self.label == "not_addressed" and self.guidance == "not_addressed":
+            raise ValueError("an item neither the label nor the guidance addresses does not belong in the screen")
+        return self
+
+
+class EligibilityCriterion(Cited):
+    id: str
+    kind: Literal["diagnosis", "failed_antidepressants", "min_age"]
+    text: str
+    diagnoses: tuple[str, ...] = ()
+    count: int | None = None
+    age: int | None = None
+
+
+class TrainLimit(Cited):
+    """A published maximum safe single-train duration (only cells read in the primary source)."""
+
+    frequency_hz: float
+    intensity_pct_mt: float
+    max_train_s: float
+    # the cell is a lower bound ("> 10 s"): no limit was reached in the source's testing
+    open_ended: bool = False
+
+
+class Checkpoint(Cited):
+    """After a number of sessions, the improvement on the tracked scale decides the next step."""
+
+    after_sessions: int = Field(gt=0)
+    # improvement from baseline (%) at or above which the course may be extended
+    extend_at_pct: float | None = None
+    extension_sessions: int | None = None
+    extension_taper: int | None = None
+    # remission on the tracked scale at the checkpoint leads to the taper
+    taper_on_remission: bool = False
+    text: str
+
+
+class CourseRule(Cited):
+    id: str
+    name: str
+    kind: Literal["payer", "protocol", "consensus"]
+    acute_sessions: int = Field(gt=0)
+    taper_sessions: int = Field(default=0, ge=0)
+    checkpoints: tuple[Checkpoint, ...] = ()
+    note: str | None = None
+
+
+class BeamF3(Cited):
+    """The constants of the Beam F3 calculator's formula (rules/tms.py implements it)."""
+
+    nasion_inion_fraction: float
+    tragus_tragus_fraction: float
+    fz_line_angle_deg: float
+    fp1_c3_angle_deg: float
+    y_scale: float
+    # Mir-Moghtadaei 2015: the MRI-guided target's distance from the vertex exceeded Beam F3's Y by this much on average
+    adjusted_y_cm: float | None = None
+    adjusted_y_sources: Citations = ()
+
+
+class RuleSite(Cited):
+    id: str
+    name: str
+    distance_cm: float
+    text: str
+
+
+class MtPolicy(Cited):
+    id: str
+    name: str
+    redetermine_days: int = Field(gt=0)
+
+
+class TmsDose(Strict):
+    # extra %MSO per mm of extra scalp-cortex distance at the target (Stokes 2005)
+    depth_pct_per_mm: float | None = None
+    depth_sources: Citations = ()
+    # visual MT is higher than EMG MT on average (Westin 2014): a warning, not a correction
+    visual_note: str | None = None
+    visual_sources: Citations = ()
+    mt_policies: tuple[MtPolicy, ...] = ()
+    default_mt_policy: str
+
+
+class TmsFile(FileHeader):
+    protocols: tuple[TmsProtocol, ...]
+    screen: tuple[ScreenItem, ...]
+    eligibility: tuple[EligibilityCriterion, ...]
+    train_limits: tuple[TrainLimit, ...] = ()
+    # what every train-limit check says about the table's coil and population (cited)
+    train_limit_note: str | None = None
+    train_limit_sources: Citations = ()
+    course_rules: tuple[CourseRule, ...]
+    beam_f3: BeamF3
+    rule_sites: tuple[RuleSite, ...] = ()
+    dose: TmsDose
+    # a drug set of safety.yaml whose members lower the seizure threshold (a screen risk factor)
+    seizure_risk_set: str | None = None

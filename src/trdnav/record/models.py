@@ -176,6 +176,96 @@ class Genotype(Strict):
         return self
 
 
+# Plausibility bounds for tape measurements of an adult head, in cm: wide enough for any
+# adult head, narrow enough to catch a unit slip (mm for cm) or a typo. A convention of
+# trdnav's input checks (docs/tms.md), not a clinical threshold.
+HEAD_CM = {"tragus_tragus": (20.0, 50.0), "nasion_inion": (20.0, 50.0), "circumference": (40.0, 75.0)}
+
+
+class HeadMeasurements(Strict):
+    """Tape measurements for scalp targeting (Beam F3), in centimetres, over the vertex."""
+
+    tragus_tragus: float = Field(ge=HEAD_CM["tragus_tragus"][0], le=HEAD_CM["tragus_tragus"][1])
+    nasion_inion: float = Field(ge=HEAD_CM["nasion_inion"][0], le=HEAD_CM["nasion_inion"][1])
+    circumference: float = Field(ge=HEAD_CM["circumference"][0], le=HEAD_CM["circumference"][1])
+
+
+class MotorThreshold(Strict):
+    """A resting motor threshold determination, as % of the stimulator's maximum output."""
+
+    date: dt.date
+    output_pct: float = Field(gt=0, le=100, allow_inf_nan=False, description="% of maximum stimulator output.")
+    method: Literal["emg", "visual"] = Field(description="MEPs recorded by EMG, or a visible twitch.")
+    procedure: Literal["five_of_ten", "adaptive", "other"] | None = Field(
+        default=None, description="five_of_ten (relative frequency), adaptive (threshold hunting / PEST), other."
+    )
+    muscle: str | None = None
+    coil: str | None = None
+
+
+class CoilDepth(Strict):
+    """Scalp-to-cortex distances (mm) under the coil at the motor hotspot and at the target."""
+
+    motor_mm: float = Field(gt=0, le=50, allow_inf_nan=False)
+    target_mm: float = Field(gt=0, le=50, allow_inf_nan=False)
+
+
+class TmsSession(Strict):
+    """One delivered TMS session, as a session log row."""
+
+    date: dt.date
+    protocol: str | None = Field(default=None, description="Protocol id; by default the course's protocol.")
+    intensity_pct_mt: float | None = Field(default=None, gt=0, le=200, allow_inf_nan=False)
+    output_pct: float | None = Field(
+        default=None, gt=0, le=100, allow_inf_nan=False, description="Stimulator output set, % of maximum."
+    )
+    pulses: int | None = Field(default=None, ge=0, le=100_000)
+    side_effects: tuple[str, ...] = ()
+    notes: str | None = None
+
+
+class TmsScreenAnswer(Strict):
+    item: str = Field(description="A screening item id from the knowledge base (trdnav kb tms).")
+    answer: Literal["yes", "no", "unknown"]
+    detail: str | None = None
+
+
+class TmsCourse(Strict):
+    """A TMS course: plan, safety screen, motor thresholds and the session log."""
+
+    id: str
+    protocol: str = Field(description="Protocol id from the knowledge base (trdnav tms protocols).")
+    start: dt.date
+    trial: str | None = Field(default=None, description="The trial id that records this course for the TRD rules.")
+    course_rule: str | None = Field(default=None, description="Course rule set id; by default the protocol's.")
+    head: HeadMeasurements | None = None
+    targeting: Literal["beam_f3", "5cm", "5.5cm", "neuronavigation", "other"] | None = None
+    depth: CoilDepth | None = None
+    screen_date: dt.date | None = None
+    screen: tuple[TmsScreenAnswer, ...] = ()
+    motor_thresholds: tuple[MotorThreshold, ...] = ()
+    sessions: tuple[TmsSession, ...] = ()
+    holidays: tuple[dt.date, ...] = Field(default=(), description="Clinic closure days the schedule skips.")
+    taper_per_week: tuple[int, ...] = Field(
+        default=(), description="The clinic's taper pattern: sessions in each week after the acute course, e.g. [3, 2]."
+    )
+    scale: str = Field(default="phq9", description="The scale response is tracked on.")
+
+    @model_validator(mode="after")
+    def _dates(self) -> TmsCourse:
+        for name, rows in (("sessions", self.sessions), ("motor_thresholds", self.motor_thresholds)):
+            dates = [row.date for row in rows]
+            if dates != sorted(dates):
+                raise ValueError(f"{name} listed in date order")
+        early = [s.date for s in self.sessions if s.date < self.start]
+        if early:
+            raise ValueError(f"session on {early[0]} is before the course start {self.start}")
+        items = [a.item for a in self.screen]
+        if len(set(items)) != len(items):
+            raise ValueError("each screening item answered once")
+        return self
+
+
 class Record(Strict):
     """A patient's record in trdnav's native JSON format."""
 
@@ -189,3 +279,4 @@ class Record(Strict):
     labs: tuple[Lab, ...] = ()
     screens: tuple[Screen, ...] = ()
     genotypes: tuple[Genotype, ...] = ()
+    tms_courses: tuple[TmsCourse, ...] = ()

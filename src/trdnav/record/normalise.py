@@ -160,6 +160,7 @@ def normalise(record: Record, kb: KnowledgeBase, as_of: date) -> Normalised:
     birth = record.patient.birth_date
     if birth is not None:
         _not_future("patient.birth_date", birth, as_of, problems)
+    _tms_courses(record, kb, as_of, trial_ids, problems)
 
     if problems:
         raise RecordError(problems)
@@ -208,6 +209,45 @@ def normalise(record: Record, kb: KnowledgeBase, as_of: date) -> Normalised:
         warnings=tuple(warnings),
         current_episode=current,
     )
+
+
+def _tms_courses(record: Record, kb: KnowledgeBase, as_of: date, trial_ids: set[str], problems: list[Problem]) -> None:
+    """TMS course references must resolve in the knowledge base and the record."""
+    protocols = sorted(kb.tms_protocol_by_id)
+    seen: set[str] = set()
+    for i, course in enumerate(record.tms_courses):
+        where = f"tms_courses[{i}]"
+        if course.id in seen:
+            problems.append(Problem(f"{where}.id", repr(course.id), "an id not used by another course"))
+        seen.add(course.id)
+        if course.protocol not in kb.tms_protocol_by_id:
+            problems.append(Problem(f"{where}.protocol", repr(course.protocol), f"one of {', '.join(protocols)}"))
+        if course.course_rule is not None and course.course_rule not in kb.tms_rule_by_id:
+            problems.append(
+                Problem(
+                    f"{where}.course_rule", repr(course.course_rule), f"one of {', '.join(sorted(kb.tms_rule_by_id))}"
+                )
+            )
+        if course.trial is not None and course.trial not in trial_ids:
+            problems.append(Problem(f"{where}.trial", repr(course.trial), "the id of a trial in this record"))
+        if course.scale.lower() not in kb.scale_by_name:
+            problems.append(
+                Problem(f"{where}.scale", repr(course.scale), f"a scale: {', '.join(sorted(kb.scale_by_id))}")
+            )
+        _not_future(f"{where}.start", course.start, as_of, problems)
+        for n, answer in enumerate(course.screen):
+            if answer.item not in kb.tms_screen_by_id:
+                problems.append(
+                    Problem(f"{where}.screen[{n}].item", repr(answer.item), f"one of {', '.join(kb.tms_screen_by_id)}")
+                )
+        for n, session in enumerate(course.sessions):
+            _not_future(f"{where}.sessions[{n}].date", session.date, as_of, problems)
+            if session.protocol is not None and session.protocol not in kb.tms_protocol_by_id:
+                problems.append(
+                    Problem(f"{where}.sessions[{n}].protocol", repr(session.protocol), f"one of {', '.join(protocols)}")
+                )
+        for n, mt in enumerate(course.motor_thresholds):
+            _not_future(f"{where}.motor_thresholds[{n}].date", mt.date, as_of, problems)
 
 
 def _check_ids(record: Record, problems: list[Problem]) -> None:
