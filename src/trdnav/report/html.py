@@ -10,6 +10,7 @@ from typing import Literal
 from trdnav.assessment import Assessment, Basis
 from trdnav.knowledge.loader import source_id
 from trdnav.report import charts
+from trdnav.report.text import schedule_summary
 
 TEMPLATES = Path(__file__).with_name("templates")
 Audience = Literal["clinician", "patient"]
@@ -41,6 +42,7 @@ def render_html(assessment: Assessment, audience: Audience = "clinician") -> str
         plain=PLAIN,
         timeline=charts.timeline(assessment),
         trajectories=[charts.trajectory(assessment, n) for n in range(len(assessment.scales))],
+        tms_schedules=[schedule_summary(c) for c in assessment.tms],
     )
 
 

@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from trdnav.assessment import Assessment, Basis
+from trdnav.assessment import Assessment, Basis, TmsCourseFinding, TmsProtocolView
 from trdnav.knowledge.loader import source_id
 
 STATUS_STYLE = {
@@ -172,6 +172,8 @@ def render(assessment: Assessment, console: Console) -> None:
         _pharmacogenetics(a, console, refs)
 
     _next_steps(a, console, refs)
+    for course in a.tms:
+        render_tms_course(course, console, refs)
 
     _sources(a, console)
     console.print(
@@ -334,6 +336,109 @@ def _next_steps(a: Assessment, console: Console, refs: _Refs) -> None:
         console.print("Not ranked:", style="bold")
         for o in left_out:
             console.print(f"  {o.treatment} ({o.fit.replace('_', ' ')}): {'; '.join(o.reasons)}", highlight=False)
+
+
+ELIGIBILITY_STYLE = {"eligible": "green", "needs_review": "yellow", "not_eligible": "bold red"}
+
+
+def render_tms_course(c: TmsCourseFinding, console: Console, refs: _Refs) -> None:
+    """A TMS course: screen and eligibility, protocol and timing, target, dose, progress, plan."""
+    p = c.protocol
+    console.rule(f"TMS course {c.course_id}: {p.name}")
+    e = c.eligibility
+    console.print(Text(f"Eligibility: {e.status.replace('_', ' ')}", style=ELIGIBILITY_STYLE[e.status]))
+    for reason in e.reasons:
+        console.print(f"  - {reason}", highlight=False)
+    for crit in e.criteria:
+        met = {True: "met", False: "NOT met", None: "unknown"}[crit.met]
+        console.print(f"  {crit.text}: {met} ({crit.detail}) {refs(crit.basis)}", highlight=False)
+    yes = [f for f in e.screen if f.answer == "yes"]
+    screen_sources = tuple(s for f in e.screen for s in f.basis.sources)
+    console.print(
+        f"  Safety screen: {len(e.screen)} items, {len(yes)} yes, "
+        f"{sum(f.answer == 'unknown' for f in e.screen)} unanswered {refs(screen_sources)}",
+        highlight=False,
+    )
+    for f in e.screen:
+        if f.answer == "yes" or (f.differs and f.answer != "no"):
+            console.print(f"    {f.question}: {f.message}", highlight=False)
+    _tms_protocol(p, console, refs)
+    if c.target is not None:
+        t = c.target
+        console.print(Text(f"Target (Beam F3): X {t.x_cm} cm, Y {t.y_cm} cm {refs(t.basis)}", style="bold"))
+        for step in t.steps:
+            console.print(f"  {step}", highlight=False)
+    d = c.dose
+    if d.motor_threshold_pct is None:
+        console.print("Dose: no motor threshold recorded", style="yellow")
+    else:
+        adjusted = f", depth-adjusted {d.adjusted_mt_pct:g}%" if d.adjusted_mt_pct is not None else ""
+        intensity = f"{d.intensity_pct_mt:g}% of MT" if d.intensity_pct_mt is not None else "intensity unknown"
+        output = f"set {d.output_pct:g}% of stimulator output" if d.output_pct is not None else "output unknown"
+        console.print(
+            f"Dose: MT {d.motor_threshold_pct:g}% ({d.mt_method}, {d.mt_date}{adjusted}); {intensity}: {output}; "
+            f"re-determine by {d.redetermine_by} {refs(d.basis)}",
+            highlight=False,
+        )
+    for w in d.warnings:
+        console.print(f"  ! {w}", style="red", highlight=False)
+    g = c.progress
+    change = (
+        f"{g.baseline:g} -> {g.latest:g} ({g.improvement_pct:g}%)"
+        if g.improvement_pct is not None
+        else "no change known"
+    )
+    console.print(
+        Text(
+            f"Progress: {g.delivered} of {g.planned} sessions; {g.scale} {change}; suggestion: {g.suggestion}",
+            style="bold",
+        )
+    )
+    console.print(f"  {g.reason} ({c.course_rule or 'no course rule'}) {refs(g.basis)}", highlight=False)
+    for cp in g.checkpoints:
+        at = (
+            f"{cp.score:g} on {cp.score_date} ({cp.improvement_pct:g}%)"
+            if cp.improvement_pct is not None
+            else "no score"
+        )
+        console.print(f"  checkpoint after {cp.after_sessions}: {at if cp.reached else 'not reached'}", highlight=False)
+    for m in g.basis.missing:
+        console.print(f"  missing: {m}", style="yellow", highlight=False)
+    if c.schedule:
+        console.print(f"Schedule: {schedule_summary(c)}", highlight=False)
+    for w in c.log_warnings:
+        console.print(f"  ! {w}", style="red", highlight=False)
+
+
+def schedule_summary(c: TmsCourseFinding) -> str:
+    """'acute 20 (first to last date); extension 10 (...)': one phrase per phase."""
+    phases: dict[str, list[str]] = {}
+    for s in c.schedule:
+        phases.setdefault(s.phase, []).append(str(s.date))
+    return "; ".join(f"{k.replace('_', ' ')} {len(v)} ({v[0]} to {v[-1]})" for k, v in phases.items())
+
+
+def _tms_protocol(p: TmsProtocolView, console: Console, refs: _Refs) -> None:
+    console.print(f"Protocol: {p.name}; {p.fda} {refs(p.basis)}", highlight=False)
+    for b in p.blocks:
+        parts = [b.site, f"{b.pattern.replace('_', ' ')} {b.frequency_hz:g} Hz"]
+        if b.intensity_pct_mt is not None:
+            parts.append(f"{b.intensity_pct_mt:g}% MT")
+        if b.trains is not None:
+            parts.append(f"{b.trains} trains of {b.train_s:g} s, {b.inter_train_s:g} s apart")
+        if b.pulses is not None:
+            parts.append(f"{b.pulses} pulses")
+        if b.seconds is not None and b.seconds_with_trailing is not None:
+            parts.append(f"{b.seconds / 60:.1f} min ({b.seconds_with_trailing / 60:.1f} with the trailing interval)")
+        console.print("  " + ", ".join(parts), highlight=False)
+        limit = b.train_limit
+        style = "bold red" if limit.status == "exceeds" else "dim"
+        console.print(f"    train limit: {limit.message} {refs(limit.basis)}", style=style, highlight=False)
+    per_day = f"{p.sessions_per_day} a day, {p.inter_session_minutes} min apart; " if p.sessions_per_day > 1 else ""
+    if p.acute_sessions:
+        console.print(f"  {per_day}protocol course: {p.acute_sessions} sessions", highlight=False)
+    if p.unconfirmed:
+        console.print(f"  not confirmed (left out): {'; '.join(p.unconfirmed)}", style="yellow", highlight=False)
 
 
 def _sources(a: Assessment, console: Console) -> None:

@@ -81,8 +81,7 @@ def train_limit(block: TmsBlock, kb: KnowledgeBase, intensity: float | None = No
         return TrainLimitCheck(
             "no_confirmed_limit",
             None,
-            f"no confirmed limit for {block.frequency_hz:g} Hz at {intensity:g}% MT: the published table's "
-            f"values were not confirmed from the primary source (knowledge/GAPS.md).{note}",
+            f"no confirmed limit for {block.frequency_hz:g} Hz at {intensity:g}% MT.{note}",
             Basis(RULE_TRAIN_LIMIT, facts, tms.train_limit_sources),
         )
     cell = cells[0]
@@ -347,7 +346,7 @@ def _criterion(ctx: Context, criterion_id: str, trials: tuple[TrialFinding, ...]
 # --- dose -----------------------------------------------------------------------------------
 
 
-def dose(course: TmsCourse, path: str, protocol: TmsProtocol, kb: KnowledgeBase, as_of: date) -> TmsDoseView:
+def dose(course: TmsCourse, path: str, protocol: TmsProtocol, kb: KnowledgeBase) -> TmsDoseView:
     d = kb.tms.dose
     policy = next(p for p in d.mt_policies if p.id == d.default_mt_policy)
     intensity = protocol.blocks[0].intensity_pct_mt
@@ -390,8 +389,16 @@ def dose(course: TmsCourse, path: str, protocol: TmsProtocol, kb: KnowledgeBase,
             "deliver; the device cannot give this dose"
         )
     due = mt.date + timedelta(days=policy.redetermine_days)
-    if due < as_of:
-        warnings.append(f"motor threshold re-determination was due by {due} ({policy.name})")
+    stale = []
+    for s in course.sessions:
+        before = [m for m in course.motor_thresholds if m.date <= s.date]
+        if not before or s.date > before[-1].date + timedelta(days=policy.redetermine_days):
+            stale.append(s.date)
+    if stale:
+        warnings.append(
+            f"{len(stale)} session(s) given without a motor threshold from the previous {policy.redetermine_days} "
+            f"days ({policy.name}), first on {stale[0]}"
+        )
     return TmsDoseView(
         threshold if adjusted is None else mt.output_pct,
         mt.date,
@@ -587,6 +594,8 @@ def progress(ctx: Context, course: TmsCourse, path: str, rule: CourseRule | None
     elif decision.suggestion == "stop" or delivered >= planned:
         suggestion = "stop"
         reason = decision.reason if decision.suggestion == "stop" else f"course complete ({delivered} sessions)"
+        if latest is not None and scale is not None and _remitted(scale, latest.total):
+            reason += f"; latest {course.scale} {latest.total:g} is in remission"
     elif decision.extra and delivered < acute + decision.extra:
         suggestion = "extend"
         reason = f"{decision.reason}: {delivered - acute} of {decision.extra} extension sessions given"
@@ -667,7 +676,7 @@ def courses(ctx: Context, trials: tuple[TrialFinding, ...], age: int | None) -> 
                 course_rule=rule.name if rule else None,
                 eligibility=eligibility(ctx, course, path, trials, age),
                 target=beam_f3(course.head, kb) if course.head is not None else None,
-                dose=dose(course, path, protocol, kb, ctx.record.as_of),
+                dose=dose(course, path, protocol, kb),
                 schedule=schedule(protocol, course.start, plan, course.taper_per_week, course.holidays),
                 progress=tracked,
                 log_warnings=_log_warnings(course, path, protocol, plan),
