@@ -72,6 +72,27 @@ def project(a: Assessment) -> dict:
             },
             "flags": sorted(f.trial_id for f in a.pgx_regimen.flags),
         },
+        "tms": {
+            c.course_id: {
+                "eligibility": c.eligibility.status,
+                "target": [c.target.x_cm, c.target.y_cm] if c.target else None,
+                "output_pct": c.dose.output_pct,
+                "minutes": [c.protocol.minutes, c.protocol.minutes_with_trailing],
+                "train_limit": [b.train_limit.status for b in c.protocol.blocks],
+                "schedule": {
+                    phase: [str(s.date) for s in c.schedule if s.phase == phase]
+                    for phase in dict.fromkeys(s.phase for s in c.schedule)
+                },
+                "checkpoints": [[k.after_sessions, k.improvement_pct] for k in c.progress.checkpoints],
+                "progress": [
+                    c.progress.delivered,
+                    c.progress.planned,
+                    c.progress.improvement_pct,
+                    c.progress.suggestion,
+                ],
+            }
+            for c in a.tms
+        },
     }
 
 
@@ -116,6 +137,15 @@ def test_every_rule_is_reached_by_a_golden_case(kb):
             bases += [g.basis for d in a.pgx_regimen.drugs for g in d.guidance]
         bases += [f.basis for f in a.safety.findings] + [w.basis for w in a.safety.washouts]
         bases += [o.basis for o in a.next_steps.options]
+        for c in a.tms:
+            bases += [
+                c.protocol.basis,
+                c.dose.basis,
+                c.progress.basis,
+                *(b.train_limit.basis for b in c.protocol.blocks),
+            ]
+            bases += [k.basis for k in c.eligibility.criteria] + [f.basis for f in c.eligibility.screen]
+            bases += [c.target.basis] if c.target else []
         reached |= {b.rule for b in bases} | {w.rule for w in a.warnings}
     assert sorted(set(RULES) - reached) == []
     assert reached <= set(RULES), "a rule id is used that RULES does not list"

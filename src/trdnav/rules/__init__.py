@@ -17,6 +17,7 @@ from trdnav.rules import (
     scales,
     staging,
     timeline,
+    tms,
 )
 
 RULES: tuple[str, ...] = (
@@ -62,4 +63,11 @@ RULES: tuple[str, ...] = (
     safety.RULE_LEVEL,
     safety.RULE_CYP,
     planner.RULE,
+    tms.RULE_ELIGIBILITY,
+    tms.RULE_SCREEN,
+    tms.RULE_PROTOCOL,
+    tms.RULE_TRAIN_LIMIT,
+    tms.RULE_TARGET,
+    tms.RULE_DOSE,
+    tms.RULE_PROGRESS,
 )
