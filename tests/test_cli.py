@@ -19,7 +19,8 @@ from rich.cells import cell_len
 from typer.testing import CliRunner
 
 from builder import AS_OF, Case
-from trdnav.cli import EXIT_BAD_INPUT, EXIT_BAD_KB, app
+from trdnav.cli import app
+from trdnav.cli_support import EXIT_BAD_INPUT, EXIT_BAD_KB
 from trdnav.knowledge.loader import default_data_dir
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Command line: ``trdnav assess``, ``trdnav kb check|show|list``, ``trdnav schema``.
+"""Command line: ``trdnav assess|report|check|pgx``, ``trdnav kb ...``, ``trdnav tms ...`` (cli_tms), ``trdnav schema``.
 
 A face only: it reads files, calls ``assess`` and renders. Bad input exits with code 2
 and one line per problem naming the field; nothing prints a traceback unless
@@ -15,18 +15,20 @@ import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+from trdnav.cli_support import EXIT_BAD_INPUT, EXIT_HARD_STOP, Format, _console, _fail, _load_kb
+from trdnav.cli_tms import tms_app
 
 # pydantic scans installed entry points for plugins at import; trdnav uses none, and the
 # scan is a large share of the CLI's start-up time
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 
 if TYPE_CHECKING:
-    from rich.console import Console
 
-    from trdnav.knowledge.loader import KnowledgeBase
+    pass
 
 app = typer.Typer(
     help="trdnav: decision support for treatment-resistant depression. Explained, cited, not a decision.",
@@ -37,9 +39,7 @@ app = typer.Typer(
 kb_app = typer.Typer(help="Inspect and check the knowledge base.", no_args_is_help=True)
 app.add_typer(kb_app, name="kb")
 
-EXIT_BAD_INPUT = 2
-EXIT_BAD_KB = 3
-EXIT_HARD_STOP = 4
+app.add_typer(tms_app, name="tms")
 
 
 LevelProfileOption = Annotated[
@@ -48,37 +48,9 @@ LevelProfileOption = Annotated[
 ]
 
 
-class Format(StrEnum):
-    text = "text"
-    json = "json"
-
-
 class SchemaName(StrEnum):
     record = "record"
     assessment = "assessment"
-
-
-def _console(stderr: bool = False) -> Console:
-    from rich.console import Console
-
-    return Console(stderr=stderr, markup=False, highlight=False, soft_wrap=False)
-
-
-def _fail(lines: list[str], code: int) -> NoReturn:
-    err = _console(stderr=True)
-    for line in lines:
-        # one line per problem, never wrapped, so scripts can count and grep them
-        err.print(f"error: {line}", style="red", soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def _load_kb(data_dir: Path | None = None) -> KnowledgeBase:
-    from trdnav.knowledge.loader import KnowledgeError, load_kb
-
-    try:
-        return load_kb(data_dir)
-    except KnowledgeError as exc:
-        _fail(list(exc.problems), EXIT_BAD_KB)
 
 
 @app.command()

@@ -24,6 +24,17 @@ def to_dict(assessment: Assessment) -> Any:
     return _adapter().dump_python(assessment, mode="json")
 
 
+@cache
+def _part_adapter(kind: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(kind)
+
+
+def part_to_dict(value: Any) -> Any:
+    """A part of an Assessment (a TMS target, a schedule row) as JSON-ready data."""
+    kind: Any = type(value)
+    return _part_adapter(kind).dump_python(value, mode="json")
+
+
 def assessment_schema() -> str:
     schema = _adapter().json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

@@ -13,8 +13,18 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from trdnav.assessment import Assessment, Basis, TmsCourseFinding, TmsProtocolView
-from trdnav.knowledge.loader import source_id
+from trdnav.assessment import (
+    Assessment,
+    Basis,
+    ScheduledSession,
+    TargetPosition,
+    TmsBlockTiming,
+    TmsCourseFinding,
+    TmsProtocolView,
+)
+from trdnav.knowledge.loader import KnowledgeBase, source_id
+from trdnav.knowledge.schema import CourseRule, TmsProtocol
+from trdnav.rules.tms import CONVENTION, Plan
 
 STATUS_STYLE = {
     "trd": "bold red",
@@ -439,6 +449,86 @@ def _tms_protocol(p: TmsProtocolView, console: Console, refs: _Refs) -> None:
         console.print(f"  {per_day}protocol course: {p.acute_sessions} sessions", highlight=False)
     if p.unconfirmed:
         console.print(f"  not confirmed (left out): {'; '.join(p.unconfirmed)}", style="yellow", highlight=False)
+
+
+def _cited(kb: KnowledgeBase, bases: list[Basis], console: Console) -> None:
+    """A numbered source list for the record-free TMS commands."""
+    ids = list(dict.fromkeys(source_id(s) for b in bases for s in b.sources))
+    console.rule("Sources")
+    for n, sid in enumerate(ids, 1):
+        src = kb.source_by_id[sid]
+        console.print(f"[{n}] {src.title}. {src.publication or ''} {src.url or ''}".rstrip(), highlight=False)
+        if src.verification:
+            console.print(f"    not fully verified: {src.verification}", style="dim", highlight=False)
+
+
+def _numbered(bases: list[Basis]) -> _Refs:
+    refs = _Refs.__new__(_Refs)
+    refs.order = list(dict.fromkeys(source_id(s) for b in bases for s in b.sources))
+    return refs
+
+
+def render_tms_target(
+    found: TargetPosition, sites: tuple[TargetPosition, ...], kb: KnowledgeBase, console: Console
+) -> None:
+    bases = [found.basis, *(s.basis for s in sites)]
+    refs = _numbered(bases)
+    console.print(Text(f"Beam F3: X {found.x_cm} cm, Y {found.y_cm} cm {refs(found.basis)}", style="bold"))
+    for step in found.steps:
+        console.print(f"  {step}", highlight=False)
+    console.print("Other scalp rules:", style="bold")
+    for s in sites:
+        console.print(f"  {s.steps[0]} {refs(s.basis)}", highlight=False)
+    _cited(kb, bases, console)
+
+
+def render_tms_protocols(views: list[TmsProtocolView], kb: KnowledgeBase, console: Console) -> None:
+    bases = [b for v in views for b in (v.basis, *(x.train_limit.basis for x in v.blocks))]
+    refs = _numbered(bases)
+    console.print(f"Session time: {CONVENTION}.", style="dim", highlight=False)
+    for v in views:
+        console.rule(f"{v.protocol_id}: {v.name}")
+        _tms_protocol(v, console, refs)
+    _cited(kb, bases, console)
+
+
+def render_tms_schedule(
+    protocol: TmsProtocol, rule: CourseRule | None, plan: Plan, sessions: tuple[ScheduledSession, ...], console: Console
+) -> None:
+    name = rule.name if rule else "the protocol's course"
+    console.print(Text(f"{protocol.name}: {len(sessions)} dated sessions ({name})", style="bold"))
+    if plan.taper and not any(s.phase.endswith("taper") for s in sessions):
+        console.print(
+            f"  {plan.taper} taper sessions not dated: give --taper (sessions per week, e.g. 3,2)", style="yellow"
+        )
+    gap = protocol.schedule.inter_session_minutes
+    table = Table()
+    for column in ("#", "date", "day", "phase", "slot", *(("start after the first",) if gap else ())):
+        table.add_column(column)
+    for s in sessions:
+        row = [str(s.number), str(s.date), s.date.strftime("%a"), s.phase.replace("_", " "), str(s.slot)]
+        if gap:
+            row.append(f"+{(s.slot - 1) * gap} min")
+        table.add_row(*row)
+    console.print(table)
+
+
+def render_tms_check(found: TmsBlockTiming, output: float | None, kb: KnowledgeBase, console: Console) -> None:
+    refs = _numbered([found.train_limit.basis])
+    assert found.seconds is not None and found.seconds_with_trailing is not None
+    console.print(
+        f"{found.trains} trains x {found.pulses_per_train} pulses = {found.pulses} pulses; "
+        f"{found.seconds / 60:.1f} min ({found.seconds_with_trailing / 60:.1f} with the trailing interval)",
+        highlight=False,
+    )
+    style = "bold red" if found.train_limit.status == "exceeds" else ""
+    console.print(
+        f"Train limit: {found.train_limit.message} {refs(found.train_limit.basis)}", style=style, highlight=False
+    )
+    if output is not None:
+        note = ": more than the stimulator can deliver" if output > 100 else ""
+        console.print(f"Stimulator output to set: {output:g}%{note}", style="bold red" if note else "", highlight=False)
+    _cited(kb, [found.train_limit.basis], console)
 
 
 def _sources(a: Assessment, console: Console) -> None:

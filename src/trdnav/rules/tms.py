@@ -97,26 +97,27 @@ def train_limit(block: TmsBlock, kb: KnowledgeBase, intensity: float | None = No
     )
 
 
+def block_view(b: TmsBlock, kb: KnowledgeBase) -> TmsBlockTiming:
+    """A block's parameters with its pulses and session time computed and its train length checked."""
+    seconds, trailing = b.seconds()
+    return TmsBlockTiming(
+        site=b.site,
+        pattern=b.pattern,
+        frequency_hz=b.frequency_hz,
+        intensity_pct_mt=b.intensity_pct_mt,
+        train_s=b.train_s,
+        inter_train_s=b.inter_train_s,
+        trains=b.train_count(),
+        pulses_per_train=b.pulses_per_train(),
+        pulses=b.total_pulses(),
+        seconds=seconds,
+        seconds_with_trailing=trailing,
+        train_limit=train_limit(b, kb),
+    )
+
+
 def protocol_view(protocol: TmsProtocol, kb: KnowledgeBase) -> TmsProtocolView:
-    blocks = []
-    for b in protocol.blocks:
-        seconds, trailing = b.seconds()
-        blocks.append(
-            TmsBlockTiming(
-                site=b.site,
-                pattern=b.pattern,
-                frequency_hz=b.frequency_hz,
-                intensity_pct_mt=b.intensity_pct_mt,
-                train_s=b.train_s,
-                inter_train_s=b.inter_train_s,
-                trains=b.train_count(),
-                pulses_per_train=b.pulses_per_train(),
-                pulses=b.total_pulses(),
-                seconds=seconds,
-                seconds_with_trailing=trailing,
-                train_limit=train_limit(b, kb),
-            )
-        )
+    blocks = [block_view(b, kb) for b in protocol.blocks]
     pulses = [x.pulses for x in blocks]
     times = [x.seconds for x in blocks]
     trailing_times = [x.seconds_with_trailing for x in blocks]
@@ -428,18 +429,22 @@ class Plan:
 def schedule(
     protocol: TmsProtocol, start: date, plan: Plan, taper_per_week: tuple[int, ...] = (), holidays: Iterable[date] = ()
 ) -> tuple[ScheduledSession, ...]:
-    """Session dates from the start: treatment days are weekdays that are not holidays (several
-    sessions a day for accelerated protocols); the taper follows the clinic's weekly pattern,
+    """Session dates from the start: treatment days are weekdays that are not holidays, or
+    consecutive days for a protocol given over a fixed number of days (several sessions a day
+    for accelerated protocols); the taper follows the clinic's weekly pattern,
     each week's sessions spread over its open days, from the Monday after the last session.
     Taper sessions without a weekly pattern are counted in the plan but not dated."""
     closed = set(holidays)
     per_day = protocol.schedule.sessions_per_day
     sessions: list[ScheduledSession] = []
 
+    # a course of consecutive days (accelerated) runs through weekends; others run on weekdays
+    consecutive = protocol.schedule.days is not None
+
     def open_days(first: date) -> Iterator[date]:
         current = first
         while True:
-            if current.weekday() < 5 and current not in closed:
+            if (consecutive or current.weekday() < 5) and current not in closed:
                 yield current
             current += timedelta(days=1)
 
@@ -464,6 +469,20 @@ def schedule(
         left -= min(count, left)
         monday += timedelta(days=7)
     return tuple(sessions)
+
+
+def plan_for(
+    protocol: TmsProtocol, kb: KnowledgeBase, rule_id: str | None = None, extension: bool = False
+) -> tuple[Plan, CourseRule | None]:
+    """The phases a course runs under its rule before any score is known; with `extension`, as
+    if the rule's first checkpoint granted its extension block."""
+    rule_id = rule_id or protocol.course_rule
+    rule = kb.tms_rule_by_id[rule_id] if rule_id else None
+    acute = rule.acute_sessions if rule else (protocol.schedule.acute_sessions or 0)
+    if extension and rule and rule.checkpoints and rule.checkpoints[0].extension_sessions:
+        cp = rule.checkpoints[0]
+        return Plan(cp.after_sessions, cp.extension_taper or 0, cp.extension_sessions or 0), rule
+    return Plan(acute, rule.taper_sessions if rule else 0), rule
 
 
 def _spread(days: list[date], count: int) -> list[date]:
