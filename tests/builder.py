@@ -123,6 +123,26 @@ class Case:
         self.data["scales"].append(entry)
         return self
 
+    def tms_course(
+        self, protocol: str = "standard-10hz", start: date = date(2025, 3, 3), sessions: int = 0, **fields: Any
+    ) -> Case:
+        """A TMS course with `sessions` given on consecutive weekdays from `start` (a Monday by default)."""
+        days: list[date] = []
+        day = start
+        while len(days) < sessions:
+            if day.weekday() < 5:
+                days.append(day)
+            day += timedelta(days=1)
+        course: dict[str, Any] = {
+            "id": f"c{len(self.data.get('tms_courses', [])) + 1}",
+            "protocol": protocol,
+            "start": start.isoformat(),
+            "sessions": [{"date": d.isoformat()} for d in days],
+        }
+        course.update(fields)
+        self.data.setdefault("tms_courses", []).append(course)
+        return self
+
     def add(self, collection: str, **fields: Any) -> Case:
         self.data.setdefault(collection, []).append(fields)
         return self

@@ -15,7 +15,7 @@ import sys
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
@@ -25,10 +25,6 @@ from trdnav.cli_tms import tms_app
 # pydantic scans installed entry points for plugins at import; trdnav uses none, and the
 # scan is a large share of the CLI's start-up time
 os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-
-if TYPE_CHECKING:
-
-    pass
 
 app = typer.Typer(
     help="trdnav: decision support for treatment-resistant depression. Explained, cited, not a decision.",

@@ -402,6 +402,9 @@ def _tms_index(
     for p in tms.protocols:
         if p.course_rule is not None and p.course_rule not in rules:
             problems.append(f"tms.yaml: {p.id}: unknown course_rule {p.course_rule!r}")
+        named = " ".join(p.unconfirmed)
+        if any(b.intensity_pct_mt is None for b in p.blocks) and "intensity" not in named:
+            problems.append(f"tms.yaml: {p.id}: a block has no intensity, and unconfirmed does not say so")
         for n, block in enumerate(p.blocks):
             derived = block.total_pulses()
             if block.pulses is not None and derived != block.pulses:

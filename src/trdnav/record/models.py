@@ -257,9 +257,6 @@ class TmsCourse(Strict):
             dates = [row.date for row in rows]
             if dates != sorted(dates):
                 raise ValueError(f"{name} listed in date order")
-        early = [s.date for s in self.sessions if s.date < self.start]
-        if early:
-            raise ValueError(f"session on {early[0]} is before the course start {self.start}")
         items = [a.item for a in self.screen]
         if len(set(items)) != len(items):
             raise ValueError("each screening item answered once")

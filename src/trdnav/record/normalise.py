@@ -242,6 +242,12 @@ def _tms_courses(record: Record, kb: KnowledgeBase, as_of: date, trial_ids: set[
                 )
         for n, session in enumerate(course.sessions):
             _not_future(f"{where}.sessions[{n}].date", session.date, as_of, problems)
+            if session.date < course.start:
+                problems.append(
+                    Problem(
+                        f"{where}.sessions[{n}].date", str(session.date), f"a date on or after the start {course.start}"
+                    )
+                )
             if session.protocol is not None and session.protocol not in kb.tms_protocol_by_id:
                 problems.append(
                     Problem(f"{where}.sessions[{n}].protocol", repr(session.protocol), f"one of {', '.join(protocols)}")

@@ -508,13 +508,17 @@ class Decision:
     taper: int = 0
 
 
-def _decide(cp: Checkpoint, pct: float, remission: bool | None, response_pct: float, scale: str) -> Decision:
+def _decide(
+    cp: Checkpoint, pct: float, remission: bool | None, response_pct: float, scale: str, taper: int
+) -> Decision:
+    """A checkpoint's decision: remission (or, where the rule does not ask for remission,
+    response) leads to the taper; enough improvement to the extension; less to a stop."""
     if remission and cp.taper_on_remission:
-        return Decision("taper", f"in remission on {scale} after {cp.after_sessions} sessions ({pct:g}% improvement)")
+        reason = f"in remission on {scale} after {cp.after_sessions} sessions ({pct:g}% improvement)"
+        return Decision("taper", reason, 0, taper)
     if not cp.taper_on_remission and pct >= response_pct:
-        return Decision(
-            "taper", f"{pct:g}% improvement after {cp.after_sessions} sessions: response (>= {response_pct:g}%)"
-        )
+        reason = f"{pct:g}% improvement after {cp.after_sessions} sessions: response (>= {response_pct:g}%)"
+        return Decision("taper", reason, 0, taper)
     if cp.extend_at_pct is not None and pct >= cp.extend_at_pct:
         return Decision(
             "extend",
@@ -600,7 +604,7 @@ def progress(ctx: Context, course: TmsCourse, path: str, rule: CourseRule | None
             )
             return found, Plan(acute, decision.taper)
         remission = _remitted(scale, score.total) if (scale is not None and score is not None) else None
-        decision = _decide(cp, pct, remission, response_pct, course.scale)
+        decision = _decide(cp, pct, remission, response_pct, course.scale, rule.taper_sessions if rule else 0)
         decided = True
         if decision.suggestion == "stop":
             acute = cp.after_sessions
