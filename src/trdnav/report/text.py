@@ -416,6 +416,11 @@ def render_tms_course(c: TmsCourseFinding, console: Console, refs: _Refs) -> Non
         console.print(f"  missing: {m}", style="yellow", highlight=False)
     if c.schedule:
         console.print(f"Schedule: {schedule_summary(c)}", highlight=False)
+    if c.progress.planned > len(c.schedule):
+        console.print(
+            f"  {c.progress.planned - len(c.schedule)} taper sessions not dated: the course gives no taper_per_week",
+            style="yellow",
+        )
     for w in c.log_warnings:
         console.print(f"  ! {w}", style="red", highlight=False)
 

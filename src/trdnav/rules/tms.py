@@ -616,7 +616,9 @@ def progress(ctx: Context, course: TmsCourse, path: str, rule: CourseRule | None
         suggestion, reason = "unknown", "acute course given; no course rule says what follows"
     elif decision.suggestion == "stop" or delivered >= planned:
         suggestion = "stop"
-        reason = decision.reason if decision.suggestion == "stop" else f"course complete ({delivered} sessions)"
+        reason = (
+            decision.reason if decided and decision.suggestion == "stop" else f"course complete ({delivered} sessions)"
+        )
         if latest is not None and scale is not None and _remitted(scale, latest.total):
             reason += f"; latest {course.scale} {latest.total:g} is in remission"
     elif decision.extra and delivered < acute + decision.extra:
