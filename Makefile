@@ -24,9 +24,10 @@ schemas: install
 	$(VENV)/bin/trdnav schema record > docs/record.schema.json
 	$(VENV)/bin/trdnav schema assessment > docs/assessment.schema.json
 
-# the generated tables of docs/safety.md (between its two marker lines)
+# the generated tables of docs/safety.md and docs/tms.md (between their marker lines)
 docs: install
 	$(PY) -c "import re,subprocess,pathlib; p=pathlib.Path('docs/safety.md'); t=p.read_text(); g=subprocess.run(['$(VENV)/bin/trdnav','kb','safety'],capture_output=True,text=True,check=True).stdout; p.write_text(re.sub(r'(<!-- generated: trdnav kb safety -->\n).*(<!-- end of generated tables -->)', lambda m: m.group(1)+'\n'+g+'\n'+m.group(2), t, flags=re.S))"
+	$(PY) -c "import re,subprocess,pathlib; p=pathlib.Path('docs/tms.md'); t=p.read_text(); g=subprocess.run(['$(VENV)/bin/trdnav','kb','tms'],capture_output=True,text=True,check=True).stdout; p.write_text(re.sub(r'(<!-- generated: trdnav kb tms -->\n).*(<!-- end of generated tables -->)', lambda m: m.group(1)+'\n'+g+'\n'+m.group(2), t, flags=re.S))"
 
 bench: install
 	$(PY) benchmarks/run.py

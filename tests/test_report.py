@@ -73,3 +73,16 @@ def test_the_trajectory_chart_shades_bands_and_draws_response_and_remission_line
     svg = charts.trajectory(result, 0)
     assert svg.count("<rect") == len(scale.bands) and "response (" in svg
     assert ("remission (" in svg) == (scale.remission_at is not None)
+
+
+def test_a_tms_course_appears_in_the_report():
+    record = next(p for p in EXAMPLES if p.stem == "17-tms-course")
+    result = assess(load_record(record), kb(), as_of=AS_OF)
+    text = " ".join(_text(render_pdf(result)).split())
+    assert "TMS course c1" in text
+    assert "Eligibility: eligible" in text
+    assert "Target (Beam F3): X 6.95 cm, Y 9.79 cm" in text
+    assert "Progress: 36 of 36 sessions; suggestion: stop" in text
+    assert "acute 20 (2025-08-04 to 2025-08-29); extension 10 (2025-09-02 to 2025-09-15)" in text
+    # the safety screen table shows where the device label and the guidance differ
+    assert "(differs)" in text

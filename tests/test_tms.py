@@ -452,3 +452,13 @@ def test_cli_protocols_json_cites_every_protocol():
     data = json.loads(runner.invoke(app, ["tms", "protocols", "-f", "json"]).stdout)
     assert {p["protocol_id"] for p in data} >= {"standard-10hz", "itbs-600", "deep-tms-h1", "saint-accelerated-itbs"}
     assert all(p["basis"]["sources"] for p in data)
+
+
+def test_the_tms_tables_in_docs_are_generated_from_the_knowledge_base(kb, root):
+    from trdnav.report.kb_tables import tms_page
+
+    page = (root / "docs" / "tms.md").read_text(encoding="utf-8")
+    generated = page.split("<!-- generated: trdnav kb tms -->\n", 1)[1].split("<!-- end of generated tables -->")[0]
+    assert generated.strip() == tms_page(kb).strip(), "run `make docs`"
+    for protocol in kb.tms.protocols:
+        assert f"`{protocol.id}`" in generated

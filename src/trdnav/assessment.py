@@ -432,7 +432,7 @@ class ScreenFinding:
     answer: Answer
     label: str
     guidance: str
-    # the device label and the 2021 guidance treat a yes differently
+    # the device label and the IFCN safety guidance (Rossi 2009, 2011, 2021) treat a yes differently
     differs: bool
     message: str
     basis: Basis

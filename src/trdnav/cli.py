@@ -390,6 +390,14 @@ def kb_safety() -> None:
     sys.stdout.write(safety_page(_load_kb()))
 
 
+@kb_app.command("tms")
+def kb_tms() -> None:
+    """The TMS protocols, safety screen, eligibility criteria and course rules as Markdown tables."""
+    from trdnav.report.kb_tables import tms_page
+
+    sys.stdout.write(tms_page(_load_kb()))
+
+
 @kb_app.command("profiles")
 def kb_profiles() -> None:
     """List the adequacy profiles and TRD definitions, with their sources."""

@@ -111,6 +111,23 @@ def protocols(format: FormatOption = Format.text) -> None:
     render_tms_protocols(views, kb, _out())
 
 
+@tms_app.command("screen")
+def screen(format: FormatOption = Format.text) -> None:
+    """The safety-screen items (ids for a record's tms_courses[].screen), with how the device
+    labels and the IFCN safety guidance treat a yes."""
+    kb = _kb()
+    items = kb.tms.screen
+    if format is Format.json:
+        _print_json([item.model_dump(mode="json") for item in items])
+        return
+    out = _out()
+    for item in items:
+        label, guidance = item.label.replace("_", " "), item.guidance.replace("_", " ")
+        out.print(f"{item.id}: {item.question}", highlight=False)
+        out.print(f"    a yes: device label {label}; IFCN safety guidance {guidance}", highlight=False)
+        out.print(f"    {'; '.join((*item.label_sources, *item.guidance_sources))}", style="dim", highlight=False)
+
+
 @tms_app.command("schedule")
 def schedule(
     protocol: Annotated[str, typer.Option("--protocol", "-p", help="Protocol id (trdnav tms protocols).")],

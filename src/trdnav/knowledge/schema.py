@@ -774,7 +774,8 @@ class TmsProtocol(Cited):
 
 
 class ScreenItem(Strict):
-    """A safety-screen question and how the device labels and the 2021 IFCN guidance treat a yes."""
+    """A safety-screen question, and how the device labels and the IFCN safety guidance
+    (Rossi 2009, its 2011 update, Rossi 2021) treat a yes."""
 
     id: str
     question: str

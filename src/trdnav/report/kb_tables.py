@@ -117,3 +117,62 @@ def safety_page(kb: KnowledgeBase) -> str:
         + "\n### Drug sets\n\n"
         + drug_sets(kb)
     )
+
+
+def tms_page(kb: KnowledgeBase) -> str:
+    """The TMS protocol library, safety screen, eligibility criteria and course rules as Markdown
+    (docs/tms.md is generated from this; a test checks it is current)."""
+    from trdnav.rules.tms import protocol_view
+
+    out = [
+        "### Protocols",
+        "",
+        "| Id | Protocol | Stimulation | Pulses | Minutes (with trailing interval) | Sessions | FDA "
+        "| Not confirmed | Sources |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for p in kb.tms.protocols:
+        v = protocol_view(p, kb)
+        blocks = "; ".join(
+            f"{b.site}: {b.pattern.replace('_', ' ')} {b.frequency_hz:g} Hz"
+            + (f", {b.intensity_pct_mt:g}% MT" if b.intensity_pct_mt is not None else "")
+            + (f", {b.trains} x {b.train_s:g} s trains {b.inter_train_s:g} s apart" if b.trains and b.train_s else "")
+            for b in v.blocks
+        )
+        minutes = f"{v.minutes:g} ({v.minutes_with_trailing:g})" if v.minutes is not None else "unknown"
+        per_day = f"{v.sessions_per_day} a day, " if v.sessions_per_day > 1 else ""
+        sessions = f"{per_day}{v.acute_sessions}" if v.acute_sessions else "unknown"
+        out.append(
+            f"| `{p.id}` | {_cell(p.name)} | {_cell(blocks)} | {v.pulses_per_session or 'unknown'} | {minutes} | "
+            f"{sessions} | {_cell(v.fda)} | {_cell('; '.join(p.unconfirmed) or '-')} | {', '.join(v.basis.sources)} |"
+        )
+    out += [
+        "",
+        "### Safety screen",
+        "",
+        "| Id | Question | Device label | IFCN safety guidance | Sources |",
+        "|---|---|---|---|---|",
+    ]
+    for item in kb.tms.screen:
+        sources = ", ".join((*item.label_sources, *item.guidance_sources))
+        out.append(
+            f"| `{item.id}` | {_cell(item.question)} | {item.label.replace('_', ' ')} | "
+            f"{item.guidance.replace('_', ' ')} | {sources} |"
+        )
+    out += ["", "### Eligibility criteria", "", "| Id | Criterion | Sources |", "|---|---|---|"]
+    out += [f"| `{c.id}` | {_cell(c.text)} | {', '.join(c.sources)} |" for c in kb.tms.eligibility]
+    out += [
+        "",
+        "### Course rules",
+        "",
+        "| Id | Rule | Acute | Taper | Checkpoints | Sources |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in kb.tms.course_rules:
+        checkpoints = "; ".join(c.text for c in r.checkpoints) or "-"
+        sources = ", ".join(dict.fromkeys((*r.sources, *(s for c in r.checkpoints for s in c.sources))))
+        out.append(
+            f"| `{r.id}` | {_cell(r.name)} | {r.acute_sessions} | {r.taper_sessions} | {_cell(checkpoints)} "
+            f"| {sources} |"
+        )
+    return "\n".join(out) + "\n"

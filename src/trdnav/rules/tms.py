@@ -225,7 +225,7 @@ def screen(course: TmsCourse, path: str, kb: KnowledgeBase) -> tuple[ScreenFindi
         differs = _severity(item.label) != _severity(item.guidance)
         if answer == "yes":
             label, guidance = item.label.replace("_", " "), item.guidance.replace("_", " ")
-            message = f"yes: device label: {label}; IFCN 2021 guidance: {guidance}"
+            message = f"yes: device label: {label}; IFCN safety guidance: {guidance}"
             if given and given.detail:
                 message += f" ({given.detail})"
         elif answer == "unknown":
@@ -273,7 +273,7 @@ def eligibility(
         both = _severity(f.label) == 2 and _severity(f.guidance) == 2
         if both:
             status = "not_eligible"
-            reasons.append(f"{f.question}: yes (a contraindication in the device label and the 2021 guidance)")
+            reasons.append(f"{f.question}: yes (a contraindication in the device label and the IFCN safety guidance)")
         elif worst:
             reasons.append(f"{f.question}: yes ({f.message})")
     for criterion in criteria:
