@@ -173,3 +173,13 @@ def test_nice_is_shown_beside_canmat_where_it_says_something_different():
     assert any(g.startswith("NICE NG222: combination") for g in by_id["augment_aripiprazole"].other_guidelines)
     assert "nice-ng222 1.9.8" in by_id["augment_aripiprazole"].basis.sources
     assert any("at least two antidepressants" in g for g in by_id["switch_vortioxetine"].other_guidelines)
+
+
+def test_after_a_tms_remission_no_new_treatment_is_ranked():
+    # a neuromodulation course ends by design: remission after it is no failure to act on
+    case = Case().episode().trial("sertraline", mg=150).improves(10).trial("venlafaxine", mg=225).improves(10)
+    case.trial("rTMS", sessions=30, weeks=6).improves(75)
+    steps = case.assess().next_steps
+    assert [o for o in steps.options if o.rank is not None] == []
+    assert any("reached remission: no new treatment now" in s for s in steps.situation)
+    assert all("for a later relapse" in o.reasons[0] for o in steps.options if o.strategy != "continue")

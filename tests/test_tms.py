@@ -201,6 +201,20 @@ def test_sessions_without_a_recent_threshold_are_flagged():
     assert any(w.startswith("4 session(s) given without a motor threshold") for w in dose.warnings)
 
 
+def test_a_clinic_policy_sets_the_redetermination_interval():
+    case = two_failures().tms_course(sessions=10, motor_thresholds=[mt(55)], mt_redetermine_days=14)
+    dose = course(case.assess()).dose
+    assert dose.redetermine_by == MONDAY + timedelta(days=14)
+    assert dose.warnings == ()
+    assert ("tms_courses[0].mt_redetermine_days", "14") in {(f.path, f.value) for f in dose.basis.facts}
+
+
+def test_eligibility_shows_trd_status_and_severity_as_context():
+    e = course(two_failures().tms_course(screen=ALL_NO).assess()).eligibility
+    assert any(c.startswith("current episode severity: moderate") for c in e.context)
+    assert any(": trd (2 failed)" in c for c in e.context)
+
+
 def test_no_threshold_is_missing_data_not_a_guess():
     dose = course(two_failures().tms_course().assess()).dose
     assert dose.output_pct is None

@@ -455,6 +455,8 @@ class TmsEligibility:
     screen: tuple[ScreenFinding, ...]
     # the record's medications that the safety knowledge base marks as lowering the seizure threshold
     seizure_risk: tuple[str, ...]
+    # what a payer or clinician also weighs, shown, not scored: the TRD verdicts and the severity
+    context: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

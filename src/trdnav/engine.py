@@ -68,7 +68,7 @@ def assess(
     age = _age(record, as_of)
     safety = check_safety(ctx, pgx, age, proposal, level_profiles)
     next_steps = plan(ctx, trials, pgx, pgx_regimen, safety, checks, age, as_of)
-    tms = tms_courses(ctx, trials, age)
+    tms = tms_courses(ctx, trials, age, definitions)
     warnings = safety_warnings(ctx) + tuple(
         Warning("input", w.rule, w.field, w.message, w.sources) for w in normalised.warnings
     )

@@ -246,6 +246,12 @@ class TmsCourse(Strict):
     motor_thresholds: tuple[MotorThreshold, ...] = ()
     sessions: tuple[TmsSession, ...] = ()
     holidays: tuple[dt.date, ...] = Field(default=(), description="Clinic closure days the schedule skips.")
+    mt_redetermine_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=60,
+        description="The clinic's motor-threshold re-determination interval (default weekly).",
+    )
     taper_per_week: tuple[int, ...] = Field(
         default=(), description="The clinic's taper pattern: sessions in each week after the acute course, e.g. [3, 2]."
     )

@@ -338,7 +338,10 @@ def _next_steps(a: Assessment, console: Console, refs: _Refs) -> None:
             Text(o.fit, style=FIT_STYLE.get(o.fit, "")),
             "; ".join((*o.reasons, *o.other_guidelines, *(f"monitor: {m}" for m in o.monitoring))),
         )
-    console.print(table)
+    if any(o.rank is not None for o in steps.options):
+        console.print(table)
+    else:
+        console.print("No option is ranked now (see above).", style="bold")
     if steps.population and steps.population_basis:
         console.print(f"{steps.population} {refs(steps.population_basis)}", style="italic")
     left_out = [o for o in steps.options if o.rank is None]
@@ -359,6 +362,8 @@ def render_tms_course(c: TmsCourseFinding, console: Console, refs: _Refs) -> Non
     console.print(Text(f"Eligibility: {e.status.replace('_', ' ')}", style=ELIGIBILITY_STYLE[e.status]))
     for reason in e.reasons:
         console.print(f"  - {reason}", highlight=False)
+    if e.context:
+        console.print(f"  Context (not scored): {'; '.join(e.context)}", style="dim", highlight=False)
     for crit in e.criteria:
         met = {True: "met", False: "NOT met", None: "unknown"}[crit.met]
         console.print(f"  {crit.text}: {met} ({crit.detail}) {refs(crit.basis)}", highlight=False)

@@ -90,6 +90,15 @@ def plan(
             prefer = "augment"
         elif outcome in ("non_response", "intolerance"):
             prefer = "switch"
+    # a neuromodulation course ends by design: a response to the latest one is not a failure to act on
+    course = max((t for t in in_episode if t.kind == "neuromodulation"), key=lambda t: t.start, default=None)
+    if (
+        course is not None
+        and (last is None or course.start >= last.start)
+        and course.outcome.status in ("response", "remission")
+    ):
+        holding = f"{course.treatment} ({course.trial_id}) reached {course.outcome.status}: no new treatment now"
+        situation.append(f"{holding}; plan staying well with the treating team")
     situation.append(
         "rTMS and ECT for depression without psychotic features are not ranked: CANMAT's neuromodulation "
         "table was not read (knowledge/GAPS.md G)"
@@ -117,7 +126,7 @@ def plan(
     steps: list[NextStep] = []
     for option in kb.options.options:
         if option.strategy == "continue":
-            if holding and not bipolar:
+            if holding and not bipolar and (course is None or course.outcome.status not in ("response", "remission")):
                 steps.append(_step(kb, option, "preferred", [holding]))
             else:
                 steps.append(_step(kb, option, "not_applicable", ["no current antidepressant is working"]))

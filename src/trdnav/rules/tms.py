@@ -15,6 +15,7 @@ from trdnav.assessment import (
     Basis,
     CheckpointResult,
     CriterionResult,
+    DefinitionVerdict,
     Fact,
     ScheduledSession,
     ScreenFinding,
@@ -259,7 +260,12 @@ def _severity(kind: str) -> int:
 
 
 def eligibility(
-    ctx: Context, course: TmsCourse, path: str, trials: tuple[TrialFinding, ...], age: int | None
+    ctx: Context,
+    course: TmsCourse,
+    path: str,
+    trials: tuple[TrialFinding, ...],
+    age: int | None,
+    definitions: tuple[DefinitionVerdict, ...] = (),
 ) -> TmsEligibility:
     kb = ctx.kb
     criteria = tuple(_criterion(ctx, c.id, trials, age) for c in kb.tms.eligibility)
@@ -292,7 +298,11 @@ def eligibility(
         if status == "eligible":
             status = "needs_review"
         reasons.append(f"medications that lower the seizure threshold: {', '.join(seizure)}")
-    return TmsEligibility(status, tuple(reasons), criteria, findings, seizure)  # type: ignore[arg-type]
+    episode = ctx.record.current_episode
+    context = tuple(f"{d.name}: {d.verdict.replace('_', ' ')} ({d.failures} failed)" for d in definitions)
+    if episode is not None:
+        context += (f"current episode severity: {episode.severity or 'not recorded'}",)
+    return TmsEligibility(status, tuple(reasons), criteria, findings, seizure, context)  # type: ignore[arg-type]
 
 
 def _seizure_risk(ctx: Context) -> tuple[str, ...]:
@@ -350,9 +360,13 @@ def _criterion(ctx: Context, criterion_id: str, trials: tuple[TrialFinding, ...]
 def dose(course: TmsCourse, path: str, protocol: TmsProtocol, kb: KnowledgeBase) -> TmsDoseView:
     d = kb.tms.dose
     policy = next(p for p in d.mt_policies if p.id == d.default_mt_policy)
+    days, policy_name = policy.redetermine_days, policy.name
+    if course.mt_redetermine_days is not None:
+        days, policy_name = course.mt_redetermine_days, f"clinic policy: every {course.mt_redetermine_days} days"
     intensity = protocol.blocks[0].intensity_pct_mt
     warnings: list[str] = []
-    sources: list[str] = [*protocol.blocks[0].sources, *policy.sources]
+    clinic = course.mt_redetermine_days is not None
+    sources: list[str] = [*protocol.blocks[0].sources, *(() if clinic else policy.sources)]
     if not course.motor_thresholds:
         return TmsDoseView(
             None,
@@ -368,6 +382,8 @@ def dose(course: TmsCourse, path: str, protocol: TmsProtocol, kb: KnowledgeBase)
     index = len(course.motor_thresholds) - 1
     mt = course.motor_thresholds[index]
     facts = [Fact(f"{path}.motor_thresholds[{index}]", f"{mt.output_pct:g}% MSO by {mt.method} on {mt.date}")]
+    if clinic:
+        facts.append(Fact(f"{path}.mt_redetermine_days", str(days)))
     threshold = mt.output_pct
     adjusted = None
     if course.depth is not None:
@@ -389,16 +405,16 @@ def dose(course: TmsCourse, path: str, protocol: TmsProtocol, kb: KnowledgeBase)
             f"the protocol's {intensity:g}% of MT is {output:g}% of the stimulator's output: more than it can "
             "deliver; the device cannot give this dose"
         )
-    due = mt.date + timedelta(days=policy.redetermine_days)
+    due = mt.date + timedelta(days=days)
     stale = []
     for s in course.sessions:
         before = [m for m in course.motor_thresholds if m.date <= s.date]
-        if not before or s.date > before[-1].date + timedelta(days=policy.redetermine_days):
+        if not before or s.date > before[-1].date + timedelta(days=days):
             stale.append(s.date)
     if stale:
         warnings.append(
-            f"{len(stale)} session(s) given without a motor threshold from the previous {policy.redetermine_days} "
-            f"days ({policy.name}), first on {stale[0]}"
+            f"{len(stale)} session(s) given without a motor threshold from the previous {days} "
+            f"days ({policy_name}), first on {stale[0]}"
         )
     return TmsDoseView(
         threshold if adjusted is None else mt.output_pct,
@@ -685,7 +701,9 @@ def course_protocol_sessions(kb: KnowledgeBase, course: TmsCourse) -> int | None
 # --- a course in the Assessment -------------------------------------------------------------
 
 
-def courses(ctx: Context, trials: tuple[TrialFinding, ...], age: int | None) -> tuple[TmsCourseFinding, ...]:
+def courses(
+    ctx: Context, trials: tuple[TrialFinding, ...], age: int | None, definitions: tuple[DefinitionVerdict, ...] = ()
+) -> tuple[TmsCourseFinding, ...]:
     kb = ctx.kb
     found = []
     for i, course in enumerate(ctx.record.record.tms_courses):
@@ -699,7 +717,7 @@ def courses(ctx: Context, trials: tuple[TrialFinding, ...], age: int | None) -> 
                 course_id=course.id,
                 protocol=protocol_view(protocol, kb),
                 course_rule=rule.name if rule else None,
-                eligibility=eligibility(ctx, course, path, trials, age),
+                eligibility=eligibility(ctx, course, path, trials, age, definitions),
                 target=beam_f3(course.head, kb) if course.head is not None else None,
                 dose=dose(course, path, protocol, kb),
                 schedule=schedule(protocol, course.start, plan, course.taper_per_week, course.holidays),
