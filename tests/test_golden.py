@@ -75,7 +75,7 @@ def project(a: Assessment) -> dict:
         "tms": {
             c.course_id: {
                 "eligibility": c.eligibility.status,
-                "target": [c.target.x_cm, c.target.y_cm] if c.target else None,
+                "target": [c.target.method, c.target.x_cm, c.target.y_cm] if c.target else None,
                 "output_pct": c.dose.output_pct,
                 "minutes": [c.protocol.minutes, c.protocol.minutes_with_trailing],
                 "train_limit": [b.train_limit.status for b in c.protocol.blocks],

@@ -298,6 +298,8 @@ def test_less_than_a_quarter_better_stops():
     p = medicare(20, 16)  # 20%
     assert p.suggestion == "stop"
     assert p.planned == 20
+    # a payer rule decides coverage, not care: the reason says so
+    assert "the payer rule covers no further sessions; whether to continue is a clinical decision" in p.reason
 
 
 def test_exactly_a_quarter_is_enough():
@@ -307,7 +309,14 @@ def test_exactly_a_quarter_is_enough():
 def test_no_score_at_the_checkpoint_is_unknown():
     p = medicare(20, None)
     assert p.suggestion == "unknown"
-    assert "a phq9 score from session 20 on" in p.basis.missing
+    assert "a phq9 score within 7 days from session 20" in p.basis.missing
+
+
+def test_a_score_long_after_the_checkpoint_does_not_count():
+    # the checkpoint reads scores within 7 days of its session (a trdnav convention, docs/tms.md)
+    case = two_failures().tms_course(sessions=20, course_rule="cms-a57692")
+    phq9(case, (MONDAY - timedelta(days=3), 20), (session_date(20) + timedelta(days=8), 13))
+    assert course(case.assess()).progress.suggestion == "unknown"
 
 
 def test_no_baseline_is_unknown():
@@ -476,3 +485,90 @@ def test_the_tms_tables_in_docs_are_generated_from_the_knowledge_base(kb, root):
     assert generated.strip() == tms_page(kb).strip(), "run `make docs`"
     for protocol in kb.tms.protocols:
         assert f"`{protocol.id}`" in generated
+
+
+# --- review findings: what a TMS clinician would expect -------------------------------------------
+
+
+def test_current_medications_are_said_to_be_unchecked_for_seizure_threshold():
+    case = two_failures().tms_course(screen=ALL_NO)
+    case.add("medications", drug="bupropion", dose=300)
+    e = course(case.assess()).eligibility
+    assert e.status == "needs_review"
+    assert any(r.startswith("current medications NOT CHECKED for seizure-threshold effects") and "bupropion" in r
+               for r in e.reasons)  # fmt: skip
+
+
+def test_side_effects_in_the_log_are_shown():
+    case = two_failures().tms_course(sessions=2)
+    case.data["tms_courses"][0]["sessions"][1]["side_effects"] = ["seizure"]
+    assert course(case.assess()).side_effects == (f"{MONDAY + timedelta(days=1)}: seizure",)
+
+
+def test_output_above_the_protocols_share_of_the_threshold_is_flagged():
+    case = two_failures().tms_course(sessions=2, motor_thresholds=[mt(53)])
+    case.data["tms_courses"][0]["sessions"][0].update(output_pct=63.6, pulses=3000)  # 120% of 53
+    case.data["tms_courses"][0]["sessions"][1].update(output_pct=85, pulses=6000)
+    warnings = course(case.assess()).log_warnings
+    assert warnings == (
+        "tms_courses[0].sessions[1]: 6000 pulses, more than the protocol's 3000",
+        "tms_courses[0].sessions[1]: output 85% is 160% of the threshold in force (53%); the protocol gives 120%",
+    )
+
+
+def test_right_sided_protocols_get_no_left_target(kb):
+    case = two_failures().tms_course(
+        protocol="lf-right-1hz", head={"tragus_tragus": 36, "nasion_inion": 38, "circumference": 60}
+    )
+    target = course(case.assess()).target
+    assert target.method == "not_available" and target.x_cm is None
+    assert "right DLPFC" in target.steps[0]
+    both = two_failures().tms_course(
+        protocol="sequential-bilateral", head={"tragus_tragus": 36, "nasion_inion": 38, "circumference": 60}
+    )
+    target = course(both.assess()).target
+    assert target.x_cm == 6.95 and "right DLPFC" in target.steps[-1]
+
+
+def test_a_depth_adjusted_protocol_without_depths_is_flagged():
+    dose = course(two_failures().tms_course(protocol="saint-accelerated-itbs", motor_thresholds=[mt(60)]).assess()).dose
+    assert dose.output_pct == 54.0  # 90% of the unadjusted 60
+    assert any("depth-adjusted motor threshold, and no depths are recorded" in w for w in dose.warnings)
+
+
+def test_a_holiday_inside_a_consecutive_day_course_is_flagged():
+    case = two_failures().tms_course(
+        protocol="saint-accelerated-itbs", holidays=[(MONDAY + timedelta(days=2)).isoformat()]
+    )
+    warnings = course(case.assess()).log_warnings
+    assert any("interrupts the protocol's 5 consecutive days" in w for w in warnings)
+
+
+def test_a_taper_week_with_closed_days_leaves_the_rest_undated(kb):
+    protocol = kb.tms_protocol_by_id["standard-10hz"]
+    # the taper week after Fri 28 March has Tue-Fri closed: one of its three sessions is placed
+    closed = [date(2025, 4, d) for d in (1, 2, 3, 4)]
+    sessions = schedule(protocol, MONDAY, Plan(20, taper=3), taper_per_week=(3,), holidays=closed)
+    assert [s.date for s in sessions if s.phase == "taper"] == [date(2025, 3, 31)]
+
+
+def test_a_finished_course_needs_no_redetermination_and_an_old_baseline_is_flagged():
+    case = two_failures().tms_course(
+        sessions=30, motor_thresholds=[mt(55, session_date(n)) for n in (1, 6, 11, 16, 21, 26)]
+    )
+    phq9(case, (MONDAY - timedelta(days=45), 20), (session_date(30), 8))
+    found = course(case.assess())
+    assert found.progress.suggestion == "stop"
+    assert found.dose.redetermine_by is None
+    assert "the baseline phq9 score is 45 days before the course start" in found.log_warnings
+
+
+def test_a_short_inter_train_interval_gets_the_chen_caution():
+    result = runner.invoke(
+        app, ["tms", "check", "--frequency", "20", "--intensity", "110", "--train", "1.6", "--interval", "1",
+              "--trains", "10"]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    flat = " ".join(result.stdout.split())
+    assert "SAFETY LIMIT NOT CHECKED" in flat
+    assert "an inter-train interval of 1 s or less was unsafe in Chen 1997's tests" in flat

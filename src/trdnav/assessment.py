@@ -420,6 +420,8 @@ class TmsProtocolView:
     fda: str
     unconfirmed: tuple[str, ...]
     basis: Basis
+    # what the protocol needs beyond its parameters (targeting, depth-adjusted MT), from the KB
+    note: str | None = None
 
 
 Answer = Literal["yes", "no", "unknown"]
@@ -532,7 +534,10 @@ class TmsCourseFinding:
     dose: TmsDoseView
     schedule: tuple[ScheduledSession, ...]
     progress: TmsProgress
-    # session log rows that disagree with the plan (wrong protocol, intensity off, too many a day)
+    # every side effect the session log records, with its date (never summarised away)
+    side_effects: tuple[str, ...]
+    # session log rows that disagree with the plan or the thresholds (protocol, intensity, output,
+    # pulses, sessions a day), and plan problems (taper count, a holiday in a consecutive course)
     log_warnings: tuple[str, ...]
 
 

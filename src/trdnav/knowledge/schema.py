@@ -692,6 +692,8 @@ class TmsBlock(Cited):
     trains: int | None = Field(default=None, gt=0)
     # pulses in the block, as the source states it (checked against the timing at load)
     pulses: int | None = Field(default=None, gt=0)
+    # the block's site is the left DLPFC that Beam F3 locates (F3); other sites get no scalp method
+    beam_f3: bool = False
 
     @model_validator(mode="after")
     def _pattern_fields(self) -> TmsBlock:
@@ -707,11 +709,14 @@ class TmsBlock(Cited):
     def pulses_per_train(self) -> int | None:
         if self.pattern == "continuous" or self.train_s is None:
             return None
+        # a train that does not hold a whole number of pulses (or bursts) is not counted
         if self.pattern == "theta_burst":
             if self.burst_rate_hz is None or self.pulses_per_burst is None:
                 return None
-            return round(self.train_s * self.burst_rate_hz) * self.pulses_per_burst
-        return round(self.train_s * self.frequency_hz)
+            bursts = self.train_s * self.burst_rate_hz
+            return round(bursts) * self.pulses_per_burst if abs(bursts - round(bursts)) < 1e-9 else None
+        pulses = self.train_s * self.frequency_hz
+        return round(pulses) if abs(pulses - round(pulses)) < 1e-9 else None
 
     def train_count(self) -> int | None:
         """The stated trains, or the stated pulses over the pulses a train holds when they divide."""
@@ -768,6 +773,8 @@ class TmsProtocol(Cited):
     schedule: TmsSchedule
     fda: FdaStatus
     course_rule: str | None = None
+    # the protocol's intensity is a percentage of a depth-adjusted motor threshold
+    depth_adjusted_mt: bool = False
     # parameters the sources read do not confirm: shown with the protocol, never guessed
     unconfirmed: tuple[str, ...] = ()
     note: str | None = None
@@ -884,6 +891,15 @@ class TmsFile(FileHeader):
     # what every train-limit check says about the table's coil and population (cited)
     train_limit_note: str | None = None
     train_limit_sources: Citations = ()
+    # an inter-train interval at or under this many seconds gets the source's caution
+    interval_caution_s: float | None = None
+    interval_caution: str | None = None
+    interval_caution_sources: Citations = ()
+    # trdnav conventions (cited as such): how far after a checkpoint session a score still
+    # counts, and how old a baseline may be before it is flagged
+    checkpoint_window_days: int = Field(gt=0)
+    baseline_window_days: int = Field(gt=0)
+    window_sources: Citations
     course_rules: tuple[CourseRule, ...]
     beam_f3: BeamF3
     rule_sites: tuple[RuleSite, ...] = ()

@@ -119,6 +119,10 @@ def safety_page(kb: KnowledgeBase) -> str:
     )
 
 
+def _kind(kind: str) -> str:
+    return "not in the text read" if kind == "not_addressed" else kind.replace("_", " ")
+
+
 def tms_page(kb: KnowledgeBase) -> str:
     """The TMS protocol library, safety screen, eligibility criteria and course rules as Markdown
     (docs/tms.md is generated from this; a test checks it is current)."""
@@ -156,8 +160,7 @@ def tms_page(kb: KnowledgeBase) -> str:
     for item in kb.tms.screen:
         sources = ", ".join((*item.label_sources, *item.guidance_sources))
         out.append(
-            f"| `{item.id}` | {_cell(item.question)} | {item.label.replace('_', ' ')} | "
-            f"{item.guidance.replace('_', ' ')} | {sources} |"
+            f"| `{item.id}` | {_cell(item.question)} | {_kind(item.label)} | {_kind(item.guidance)} | {sources} |"
         )
     out += ["", "### Eligibility criteria", "", "| Id | Criterion | Sources |", "|---|---|---|"]
     out += [f"| `{c.id}` | {_cell(c.text)} | {', '.join(c.sources)} |" for c in kb.tms.eligibility]

@@ -370,7 +370,7 @@ def render_tms_course(c: TmsCourseFinding, console: Console, refs: _Refs) -> Non
     yes = [f for f in e.screen if f.answer == "yes"]
     screen_sources = tuple(s for f in e.screen for s in f.basis.sources)
     console.print(
-        f"  Safety screen: {len(e.screen)} items, {len(yes)} yes, "
+        f"  Safety screen (trdnav's {len(e.screen)} items, not the full standard questionnaire): {len(yes)} yes, "
         f"{sum(f.answer == 'unknown' for f in e.screen)} unanswered {refs(screen_sources)}",
         highlight=False,
     )
@@ -380,7 +380,10 @@ def render_tms_course(c: TmsCourseFinding, console: Console, refs: _Refs) -> Non
     _tms_protocol(p, console, refs)
     if c.target is not None:
         t = c.target
-        console.print(Text(f"Target (Beam F3): X {t.x_cm} cm, Y {t.y_cm} cm {refs(t.basis)}", style="bold"))
+        if t.x_cm is not None:
+            console.print(Text(f"Target (Beam F3): X {t.x_cm} cm, Y {t.y_cm} cm {refs(t.basis)}", style="bold"))
+        else:
+            console.print(Text("Target: no scalp method", style="bold"))
         for step in t.steps:
             console.print(f"  {step}", highlight=False)
     d = c.dose
@@ -390,9 +393,10 @@ def render_tms_course(c: TmsCourseFinding, console: Console, refs: _Refs) -> Non
         adjusted = f", depth-adjusted {d.adjusted_mt_pct:g}%" if d.adjusted_mt_pct is not None else ""
         intensity = f"{d.intensity_pct_mt:g}% of MT" if d.intensity_pct_mt is not None else "intensity unknown"
         output = f"set {d.output_pct:g}% of stimulator output" if d.output_pct is not None else "output unknown"
+        due = f"; re-determine by {d.redetermine_by}" if d.redetermine_by else ""
         console.print(
-            f"Dose: MT {d.motor_threshold_pct:g}% ({d.mt_method}, {d.mt_date}{adjusted}); {intensity}: {output}; "
-            f"re-determine by {d.redetermine_by} {refs(d.basis)}",
+            f"Dose: MT {d.motor_threshold_pct:g}% ({d.mt_method}, {d.mt_date}{adjusted}); {intensity}: {output}"
+            f"{due} {refs(d.basis)}",
             highlight=False,
         )
     for w in d.warnings:
@@ -403,9 +407,10 @@ def render_tms_course(c: TmsCourseFinding, console: Console, refs: _Refs) -> Non
         if g.improvement_pct is not None
         else "no change known"
     )
+    planned = str(g.planned) if g.planned else "? (course length unknown)"
     console.print(
         Text(
-            f"Progress: {g.delivered} of {g.planned} sessions; {g.scale} {change}; suggestion: {g.suggestion}",
+            f"Progress: {g.delivered} of {planned} sessions; {g.scale} {change}; suggestion: {g.suggestion}",
             style="bold",
         )
     )
@@ -426,6 +431,8 @@ def render_tms_course(c: TmsCourseFinding, console: Console, refs: _Refs) -> Non
             f"  {c.progress.planned - len(c.schedule)} taper sessions not dated: the course gives no taper_per_week",
             style="yellow",
         )
+    for effect in c.side_effects:
+        console.print(f"  side effect recorded: {effect}", style="red", highlight=False)
     for w in c.log_warnings:
         console.print(f"  ! {w}", style="red", highlight=False)
 
@@ -452,11 +459,14 @@ def _tms_protocol(p: TmsProtocolView, console: Console, refs: _Refs) -> None:
             parts.append(f"{b.seconds / 60:.1f} min ({b.seconds_with_trailing / 60:.1f} with the trailing interval)")
         console.print("  " + ", ".join(parts), highlight=False)
         limit = b.train_limit
-        style = "bold red" if limit.status == "exceeds" else "dim"
-        console.print(f"    train limit: {limit.message} {refs(limit.basis)}", style=style, highlight=False)
+        style = "bold red" if limit.status == "exceeds" else "yellow"
+        label = "train limit" if limit.status in ("within", "exceeds") else "train limit NOT CHECKED"
+        console.print(f"    {label}: {limit.message} {refs(limit.basis)}", style=style, highlight=False)
     per_day = f"{p.sessions_per_day} a day, {p.inter_session_minutes} min apart; " if p.sessions_per_day > 1 else ""
     if p.acute_sessions:
         console.print(f"  {per_day}protocol course: {p.acute_sessions} sessions", highlight=False)
+    if p.note:
+        console.print(f"  note: {p.note}", highlight=False)
     if p.unconfirmed:
         console.print(f"  not confirmed (left out): {'; '.join(p.unconfirmed)}", style="yellow", highlight=False)
 
@@ -513,31 +523,40 @@ def render_tms_schedule(
         )
     gap = protocol.schedule.inter_session_minutes
     table = Table()
-    for column in ("#", "date", "day", "phase", "slot", *(("start after the first",) if gap else ())):
+    for column in ("#", "date", "day", "phase", "slot", *(("start (at least)",) if gap else ())):
         table.add_column(column)
     for s in sessions:
         row = [str(s.number), str(s.date), s.date.strftime("%a"), s.phase.replace("_", " "), str(s.slot)]
         if gap:
-            row.append(f"+{(s.slot - 1) * gap} min")
+            row.append(f"{gap} min after session {s.number - 1} ends" if s.slot > 1 else "")
         table.add_row(*row)
     console.print(table)
 
 
 def render_tms_check(found: TmsBlockTiming, output: float | None, kb: KnowledgeBase, console: Console) -> None:
     refs = _numbered([found.train_limit.basis])
-    assert found.seconds is not None and found.seconds_with_trailing is not None
-    console.print(
-        f"{found.trains} trains x {found.pulses_per_train} pulses = {found.pulses} pulses; "
-        f"{found.seconds / 60:.1f} min ({found.seconds_with_trailing / 60:.1f} with the trailing interval)",
-        highlight=False,
+    pulses = (
+        f"{found.trains} trains x {found.pulses_per_train} pulses = {found.pulses} pulses"
+        if found.pulses_per_train is not None
+        else f"{found.trains} trains; pulses per train not a whole number: not counted"
     )
-    style = "bold red" if found.train_limit.status == "exceeds" else ""
-    console.print(
-        f"Train limit: {found.train_limit.message} {refs(found.train_limit.basis)}", style=style, highlight=False
+    timing = (
+        f"{found.seconds / 60:.1f} min ({found.seconds_with_trailing / 60:.1f} with the trailing interval)"
+        if found.seconds is not None and found.seconds_with_trailing is not None
+        else "session time unknown"
     )
+    console.print(f"{pulses}; {timing}", highlight=False)
+    checked = found.train_limit.status in ("within", "exceeds")
+    style = "bold red" if found.train_limit.status == "exceeds" else "" if checked else "bold yellow"
+    label = "Train limit" if checked else "SAFETY LIMIT NOT CHECKED"
+    console.print(f"{label}: {found.train_limit.message} {refs(found.train_limit.basis)}", style=style, highlight=False)
     if output is not None:
         note = ": more than the stimulator can deliver" if output > 100 else ""
-        console.print(f"Stimulator output to set: {output:g}%{note}", style="bold red" if note else "", highlight=False)
+        console.print(
+            f"Output at this intensity: {output:g}% of the stimulator's maximum{note}",
+            style="bold red" if note else "",
+            highlight=False,
+        )
     _cited(kb, [found.train_limit.basis], console)
 
 

@@ -6,6 +6,7 @@ knowledge base's tms.yaml; this module holds the arithmetic and the decisions on
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -60,12 +61,23 @@ def train_limit(block: TmsBlock, kb: KnowledgeBase, intensity: float | None = No
     intensity = intensity if intensity is not None else block.intensity_pct_mt
     facts = (Fact("frequency_hz", f"{block.frequency_hz:g}"), Fact("intensity_pct_mt", str(intensity)))
     note = f" {tms.train_limit_note}" if tms.train_limit_note else ""
+    caution = tms.interval_caution_s
+    if caution is not None and block.inter_train_s is not None and block.inter_train_s <= caution:
+        note = f" Caution: {tms.interval_caution}.{note}"
+    sources = (*tms.train_limit_sources, *(tms.interval_caution_sources if "Caution:" in note else ()))
+    if block.pattern == "train" and block.train_s is None:
+        return TrainLimitCheck(
+            "unknown",
+            None,
+            "train length not confirmed: the train limit cannot be checked.",
+            Basis(RULE_TRAIN_LIMIT, facts, missing=("train_s",)),
+        )
     if block.pattern != "train" or block.train_s is None:
         return TrainLimitCheck(
             "no_confirmed_limit",
             None,
             f"no confirmed train-duration limit for {block.pattern.replace('_', ' ')} stimulation.{note}",
-            Basis(RULE_TRAIN_LIMIT, facts, tms.train_limit_sources),
+            Basis(RULE_TRAIN_LIMIT, facts, sources),
         )
     if intensity is None:
         return TrainLimitCheck(
@@ -83,7 +95,7 @@ def train_limit(block: TmsBlock, kb: KnowledgeBase, intensity: float | None = No
             "no_confirmed_limit",
             None,
             f"no confirmed limit for {block.frequency_hz:g} Hz at {intensity:g}% MT.{note}",
-            Basis(RULE_TRAIN_LIMIT, facts, tms.train_limit_sources),
+            Basis(RULE_TRAIN_LIMIT, facts, sources),
         )
     cell = cells[0]
     within = block.train_s <= cell.max_train_s
@@ -94,7 +106,7 @@ def train_limit(block: TmsBlock, kb: KnowledgeBase, intensity: float | None = No
         f"{block.train_s:g} s train at {block.frequency_hz:g} Hz, {intensity:g}% MT: "
         f"{'within' if within else 'EXCEEDS'} the published maximum of {bound}{cell.max_train_s:g} s "
         f"(cell {cell.intensity_pct_mt:g}% MT).{note}",
-        Basis(RULE_TRAIN_LIMIT, facts, (*cell.sources, *tms.train_limit_sources)),
+        Basis(RULE_TRAIN_LIMIT, facts, (*cell.sources, *sources)),
     )
 
 
@@ -146,6 +158,7 @@ def protocol_view(protocol: TmsProtocol, kb: KnowledgeBase) -> TmsProtocolView:
         acute_sessions=protocol.schedule.acute_sessions,
         fda=fda_text,
         unconfirmed=protocol.unconfirmed,
+        note=protocol.note,
         basis=Basis(RULE_PROTOCOL, (Fact("protocol", protocol.id),), tuple(dict.fromkeys(sources))),
     )
 
@@ -183,8 +196,8 @@ def beam_f3(head: HeadMeasurements, kb: KnowledgeBase) -> TargetPosition:
     x_cm = head.circumference / 4 * (90 + theta) / 90
     adjusted = y_cm + c.adjusted_y_cm if c.adjusted_y_cm is not None else None
     steps: tuple[str, ...] = (
-        f"Mark the vertex: halfway along the nasion-inion line ({head.nasion_inion / 2:.1f} cm from the nasion), "
-        f"which is also the midpoint of the tragus-tragus line.",
+        f"Mark the vertex: where the nasion-inion and tragus-tragus lines cross over the top of the head, "
+        f"halfway along each ({head.nasion_inion / 2:.1f} cm from the nasion).",
         f"X = {x_cm:.2f} cm: measure along the head circumference from the midline front point (above the "
         f"nasion) towards the left ear, and mark the point.",
         f"Y = {y_cm:.2f} cm: measure from the vertex along the line towards the X point; its end is F3 "
@@ -225,7 +238,7 @@ def screen(course: TmsCourse, path: str, kb: KnowledgeBase) -> tuple[ScreenFindi
         where = f"{path}.screen[{index}]" if index is not None else f"{path}.screen"
         differs = _severity(item.label) != _severity(item.guidance)
         if answer == "yes":
-            label, guidance = item.label.replace("_", " "), item.guidance.replace("_", " ")
+            label, guidance = _kind(item.label), _kind(item.guidance)
             message = f"yes: device label: {label}; IFCN safety guidance: {guidance}"
             if given and given.detail:
                 message += f" ({given.detail})"
@@ -253,6 +266,10 @@ def screen(course: TmsCourse, path: str, kb: KnowledgeBase) -> tuple[ScreenFindi
             )
         )
     return tuple(findings)
+
+
+def _kind(kind: str) -> str:
+    return "not in the text read" if kind == "not_addressed" else kind.replace("_", " ")
 
 
 def _severity(kind: str) -> int:
@@ -285,7 +302,7 @@ def eligibility(
     for criterion in criteria:
         if criterion.met is False:
             status = "not_eligible"
-            reasons.append(f"{criterion.text}: not met ({criterion.detail})")
+            reasons.append(f"outside the cleared indication: {criterion.text}: not met ({criterion.detail})")
     unanswered = [f.item for f in findings if f.answer == "unknown"]
     unknown = [c for c in criteria if c.met is None]
     if status != "not_eligible" and (reasons or unanswered or unknown):
@@ -298,6 +315,15 @@ def eligibility(
         if status == "eligible":
             status = "needs_review"
         reasons.append(f"medications that lower the seizure threshold: {', '.join(seizure)}")
+    current = tuple(dict.fromkeys(i.name for i in regimen(ctx)))
+    if kb.tms.seizure_risk_set is None and current:
+        # no cited list is held: say the check was not made rather than pass the medications silently
+        if status == "eligible":
+            status = "needs_review"
+        reasons.append(
+            "current medications NOT CHECKED for seizure-threshold effects (no cited list is held; "
+            f"knowledge/GAPS.md H): {', '.join(current)}"
+        )
     episode = ctx.record.current_episode
     context = tuple(f"{d.name}: {d.verdict.replace('_', ' ')} ({d.failures} failed)" for d in definitions)
     if episode is not None:
@@ -357,45 +383,50 @@ def _criterion(ctx: Context, criterion_id: str, trials: tuple[TrialFinding, ...]
 # --- dose -----------------------------------------------------------------------------------
 
 
-def dose(course: TmsCourse, path: str, protocol: TmsProtocol, kb: KnowledgeBase) -> TmsDoseView:
+def adjusted_threshold(course: TmsCourse, threshold: float, kb: KnowledgeBase) -> float | None:
+    """The motor threshold adjusted for the target's extra scalp-cortex distance, when the
+    course records depths and the knowledge base holds a cited adjustment; else None."""
+    per_mm = kb.tms.dose.depth_pct_per_mm
+    if course.depth is None or per_mm is None:
+        return None
+    return round(threshold + per_mm * (course.depth.target_mm - course.depth.motor_mm), 1)
+
+
+def dose(course: TmsCourse, path: str, protocol: TmsProtocol, kb: KnowledgeBase, complete: bool = False) -> TmsDoseView:
     d = kb.tms.dose
     policy = next(p for p in d.mt_policies if p.id == d.default_mt_policy)
     days, policy_name = policy.redetermine_days, policy.name
+    clinic = course.mt_redetermine_days is not None
     if course.mt_redetermine_days is not None:
         days, policy_name = course.mt_redetermine_days, f"clinic policy: every {course.mt_redetermine_days} days"
     intensity = protocol.blocks[0].intensity_pct_mt
     warnings: list[str] = []
-    clinic = course.mt_redetermine_days is not None
     sources: list[str] = [*protocol.blocks[0].sources, *(() if clinic else policy.sources)]
     if not course.motor_thresholds:
         return TmsDoseView(
-            None,
-            None,
-            None,
-            intensity,
-            None,
-            None,
-            None,
-            ("no motor threshold recorded",),
+            None, None, None, intensity, None, None, None, ("no motor threshold recorded",),
             Basis(RULE_DOSE, (), tuple(sources), (f"{path}.motor_thresholds",)),
-        )
+        )  # fmt: skip
     index = len(course.motor_thresholds) - 1
     mt = course.motor_thresholds[index]
     facts = [Fact(f"{path}.motor_thresholds[{index}]", f"{mt.output_pct:g}% MSO by {mt.method} on {mt.date}")]
     if clinic:
         facts.append(Fact(f"{path}.mt_redetermine_days", str(days)))
-    threshold = mt.output_pct
-    adjusted = None
+    adjusted = adjusted_threshold(course, mt.output_pct, kb)
     if course.depth is not None:
-        if d.depth_pct_per_mm is None:
+        if adjusted is None:
             warnings.append("coil-to-cortex depths recorded, but no cited adjustment rule is held: MT not adjusted")
         else:
-            adjusted = round(threshold + d.depth_pct_per_mm * (course.depth.target_mm - course.depth.motor_mm), 1)
-            threshold = adjusted
             sources += d.depth_sources
             facts.append(
                 Fact(f"{path}.depth", f"motor {course.depth.motor_mm:g} mm, target {course.depth.target_mm:g} mm")
             )
+    elif protocol.depth_adjusted_mt:
+        warnings.append(
+            "the protocol's intensity is a percentage of a depth-adjusted motor threshold, and no depths are "
+            "recorded: the output shown uses the unadjusted threshold"
+        )
+    threshold = adjusted if adjusted is not None else mt.output_pct
     if mt.method == "visual" and d.visual_note:
         warnings.append(d.visual_note)
         sources += d.visual_sources
@@ -405,27 +436,29 @@ def dose(course: TmsCourse, path: str, protocol: TmsProtocol, kb: KnowledgeBase)
             f"the protocol's {intensity:g}% of MT is {output:g}% of the stimulator's output: more than it can "
             "deliver; the device cannot give this dose"
         )
-    due = mt.date + timedelta(days=days)
     stale = []
-    for s in course.sessions:
-        before = [m for m in course.motor_thresholds if m.date <= s.date]
-        if not before or s.date > before[-1].date + timedelta(days=days):
-            stale.append(s.date)
+    for session in course.sessions:
+        before = [m for m in course.motor_thresholds if m.date <= session.date]
+        if not before or session.date > before[-1].date + timedelta(days=days):
+            stale.append(session.date)
     if stale:
         warnings.append(
             f"{len(stale)} session(s) given without a motor threshold from the previous {days} "
             f"days ({policy_name}), first on {stale[0]}"
         )
     return TmsDoseView(
-        threshold if adjusted is None else mt.output_pct,
-        mt.date,
-        mt.method,
-        intensity,
-        adjusted,
-        output,
-        due,
-        tuple(warnings),
-        Basis(RULE_DOSE, tuple(facts), tuple(dict.fromkeys(sources)), () if intensity else ("protocol intensity",)),
+        motor_threshold_pct=mt.output_pct,
+        mt_date=mt.date,
+        mt_method=mt.method,
+        intensity_pct_mt=intensity,
+        adjusted_mt_pct=adjusted,
+        output_pct=output,
+        # a finished course needs no further determination
+        redetermine_by=None if complete else mt.date + timedelta(days=days),
+        warnings=tuple(warnings),
+        basis=Basis(
+            RULE_DOSE, tuple(facts), tuple(dict.fromkeys(sources)), () if intensity else ("protocol intensity",)
+        ),
     )
 
 
@@ -480,9 +513,11 @@ def schedule(
     monday = sessions[-1].date + timedelta(days=7 - sessions[-1].date.weekday()) if sessions else start
     for count in taper_per_week:
         week = [d for d in (monday + timedelta(days=i) for i in range(5)) if d not in closed]
-        for d in _spread(week, min(count, left)):
+        placed = _spread(week, min(count, left))
+        for d in placed:
             sessions.append(ScheduledSession(len(sessions) + 1, d, phase, 1))  # type: ignore[arg-type]
-        left -= min(count, left)
+        # a week with fewer open days than its count places fewer: the rest stay undated
+        left -= len(placed)
         monday += timedelta(days=7)
     return tuple(sessions)
 
@@ -525,7 +560,7 @@ class Decision:
 
 
 def _decide(
-    cp: Checkpoint, pct: float, remission: bool | None, response_pct: float, scale: str, taper: int
+    cp: Checkpoint, pct: float, remission: bool | None, response_pct: float, scale: str, taper: int, payer: bool
 ) -> Decision:
     """A checkpoint's decision: remission (or, where the rule does not ask for remission,
     response) leads to the taper; enough improvement to the extension; less to a stop."""
@@ -538,12 +573,16 @@ def _decide(
     if cp.extend_at_pct is not None and pct >= cp.extend_at_pct:
         return Decision(
             "extend",
-            f"{pct:g}% improvement after {cp.after_sessions} sessions (>= {cp.extend_at_pct:g}%, not in remission)",
+            f"{pct:g}% improvement after {cp.after_sessions} sessions (>= {cp.extend_at_pct:g}%, not in remission)"
+            + ("; the payer rule covers an extension" if payer else ""),
             cp.extension_sessions or 0,
             cp.extension_taper or 0,
         )
     threshold = f"{cp.extend_at_pct:g}%" if cp.extend_at_pct is not None else f"{response_pct:g}%"
-    return Decision("stop", f"{pct:g}% improvement after {cp.after_sessions} sessions: below {threshold}")
+    reason = f"{pct:g}% improvement after {cp.after_sessions} sessions: below {threshold}"
+    if payer:
+        reason += "; the payer rule covers no further sessions; whether to continue is a clinical decision"
+    return Decision("stop", reason)
 
 
 def progress(ctx: Context, course: TmsCourse, path: str, rule: CourseRule | None) -> tuple[TmsProgress, Plan]:
@@ -587,7 +626,8 @@ def progress(ctx: Context, course: TmsCourse, path: str, rule: CourseRule | None
         score = None
         if reached:
             on = course.sessions[cp.after_sessions - 1].date
-            later = [s for s in after if s.score.date >= on]
+            window = timedelta(days=kb.tms.checkpoint_window_days)
+            later = [s for s in after if on <= s.score.date <= on + window]
             score = later[0] if later else None
         pct = change(score.total) if score is not None else None
         checkpoints.append(
@@ -604,7 +644,10 @@ def progress(ctx: Context, course: TmsCourse, path: str, rule: CourseRule | None
         if not reached or decided:
             continue
         if pct is None:
-            missing.append(f"a {course.scale} score from session {cp.after_sessions} on")
+            missing.append(
+                f"a {course.scale} score within {kb.tms.checkpoint_window_days} days from session {cp.after_sessions}"
+            )
+            sources += kb.tms.window_sources
             found = _progress(
                 course,
                 delivered,
@@ -615,12 +658,20 @@ def progress(ctx: Context, course: TmsCourse, path: str, rule: CourseRule | None
                 checkpoints,
                 "unknown",
                 f"checkpoint after {cp.after_sessions} sessions: no {course.scale} "
-                + ("score at or after it" if baseline is not None else "baseline"),
+                + ("score in its window" if baseline is not None else "baseline"),
                 Basis(RULE_PROGRESS, tuple(facts), tuple(dict.fromkeys(sources)), tuple(missing)),
             )
             return found, Plan(acute, decision.taper)
         remission = _remitted(scale, score.total) if (scale is not None and score is not None) else None
-        decision = _decide(cp, pct, remission, response_pct, course.scale, rule.taper_sessions if rule else 0)
+        decision = _decide(
+            cp,
+            pct,
+            remission,
+            response_pct,
+            course.scale,
+            rule.taper_sessions if rule else 0,
+            bool(rule and rule.kind == "payer"),
+        )
         decided = True
         if decision.suggestion == "stop":
             acute = cp.after_sessions
@@ -712,37 +763,94 @@ def courses(
         rule_id = course.course_rule or protocol.course_rule
         rule = kb.tms_rule_by_id.get(rule_id) if rule_id else None
         tracked, plan = progress(ctx, course, path, rule)
+        sessions = schedule(protocol, course.start, plan, course.taper_per_week, course.holidays)
+        complete = tracked.planned > 0 and tracked.delivered >= tracked.planned
         found.append(
             TmsCourseFinding(
                 course_id=course.id,
                 protocol=protocol_view(protocol, kb),
                 course_rule=rule.name if rule else None,
                 eligibility=eligibility(ctx, course, path, trials, age, definitions),
-                target=beam_f3(course.head, kb) if course.head is not None else None,
-                dose=dose(course, path, protocol, kb),
-                schedule=schedule(protocol, course.start, plan, course.taper_per_week, course.holidays),
+                target=_target(course, protocol, kb),
+                dose=dose(course, path, protocol, kb, complete),
+                schedule=sessions,
                 progress=tracked,
-                log_warnings=_log_warnings(course, path, protocol, plan),
+                side_effects=tuple(f"{s.date}: {', '.join(s.side_effects)}" for s in course.sessions if s.side_effects),
+                log_warnings=_log_warnings(course, path, protocol, plan, sessions, tracked, kb),
             )
         )
     return tuple(found)
 
 
-def _log_warnings(course: TmsCourse, path: str, protocol: TmsProtocol, plan: Plan) -> tuple[str, ...]:
+def _target(course: TmsCourse, protocol: TmsProtocol, kb: KnowledgeBase) -> TargetPosition | None:
+    """Beam F3 for a protocol with a left DLPFC block; for other sites, say no method is held."""
+    others = [b.site for b in protocol.blocks if not b.beam_f3]
+    basis = Basis(RULE_TARGET, (), kb.tms.beam_f3.sources)
+    if len(others) == len(protocol.blocks):
+        return TargetPosition(
+            "not_available", None, None, None,
+            (f"Beam F3 locates the left DLPFC (F3); no cited scalp method for this protocol's site is held "
+             f"({'; '.join(others)}).",),
+            basis,
+        )  # fmt: skip
+    if course.head is None:
+        return None
+    found = beam_f3(course.head, kb)
+    if others:
+        note = f"No cited scalp method for {'; '.join(others)} is held (F4 as Beam F3's mirror image is not confirmed)."
+        found = dataclasses.replace(found, steps=(*found.steps, note))
+    return found
+
+
+def _log_warnings(
+    course: TmsCourse,
+    path: str,
+    protocol: TmsProtocol,
+    plan: Plan,
+    sessions: tuple[ScheduledSession, ...],
+    tracked: TmsProgress,
+    kb: KnowledgeBase,
+) -> tuple[str, ...]:
+    """Where the session log or the plan disagrees with the protocol and the thresholds."""
     warnings = []
     if course.taper_per_week and sum(course.taper_per_week) != plan.taper:
         warnings.append(
             f"{path}.taper_per_week: {sum(course.taper_per_week)} taper sessions planned; "
             f"the course rule gives {plan.taper}"
         )
+    if protocol.schedule.days is not None and sessions:
+        inside = [d for d in course.holidays if course.start <= d <= sessions[-1].date]
+        if inside:
+            warnings.append(
+                f"{path}.holidays: {inside[0]} interrupts the protocol's {protocol.schedule.days} consecutive days"
+            )
+    if tracked.baseline_date is not None:
+        age = (course.start - tracked.baseline_date).days
+        if age > kb.tms.baseline_window_days:
+            warnings.append(f"the baseline {tracked.scale} score is {age} days before the course start")
+    intensity = protocol.blocks[0].intensity_pct_mt
+    pulses = [b.total_pulses() for b in protocol.blocks]
+    per_session = sum(p for p in pulses if p is not None) if None not in pulses else None
     per_day: dict[date, int] = {}
     for n, s in enumerate(course.sessions):
+        where = f"{path}.sessions[{n}]"
         per_day[s.date] = per_day.get(s.date, 0) + 1
         if s.protocol and s.protocol != course.protocol:
-            warnings.append(f"{path}.sessions[{n}]: protocol {s.protocol}, not the course's {course.protocol}")
-        intensity = protocol.blocks[0].intensity_pct_mt
+            warnings.append(f"{where}: protocol {s.protocol}, not the course's {course.protocol}")
         if s.intensity_pct_mt is not None and intensity is not None and s.intensity_pct_mt > intensity:
-            warnings.append(f"{path}.sessions[{n}]: {s.intensity_pct_mt:g}% MT is above the protocol's {intensity:g}%")
+            warnings.append(f"{where}: {s.intensity_pct_mt:g}% MT is above the protocol's {intensity:g}%")
+        if s.pulses is not None and per_session is not None and s.pulses > per_session:
+            warnings.append(f"{where}: {s.pulses} pulses, more than the protocol's {per_session}")
+        before = [m for m in course.motor_thresholds if m.date <= s.date]
+        if s.output_pct is not None and before and intensity is not None:
+            threshold = adjusted_threshold(course, before[-1].output_pct, kb) or before[-1].output_pct
+            share = 100 * s.output_pct / threshold
+            # one point of output for the device's whole-number settings (docs/tms.md)
+            if s.output_pct > threshold * intensity / 100 + 1:
+                warnings.append(
+                    f"{where}: output {s.output_pct:g}% is {share:.0f}% of the threshold in force "
+                    f"({threshold:g}%); the protocol gives {intensity:g}%"
+                )
     limit = protocol.schedule.sessions_per_day
     warnings += [
         f"{path}.sessions: {count} sessions on {day} (protocol: {limit} a day)"
