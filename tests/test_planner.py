@@ -183,3 +183,34 @@ def test_after_a_tms_remission_no_new_treatment_is_ranked():
     assert [o for o in steps.options if o.rank is not None] == []
     assert any("reached remission: no new treatment now" in s for s in steps.situation)
     assert all("for a later relapse" in o.reasons[0] for o in steps.options if o.strategy != "continue")
+
+
+# CANMAT 2023 Q.8.d and the Figure 7.1 note: neuromodulation after a switch or adjunctive
+# medication strategy has failed; rTMS (and iTBS, Q.8.b) first line, Level 1; ECT second line
+# for difficult-to-treat depression, efficacy Level 1; rTMS generally before ECT.
+
+
+def test_neuromodulation_waits_for_two_failed_medication_strategies():
+    one = steps(Case().episode().trial("escitalopram", 20, 8, clinician_outcome="non_response"))
+    assert one["neuromod_rtms"].fit == "not_applicable"
+    assert "after 2 failed medication strategies" in one["neuromod_rtms"].reasons[0]
+    two = Case().episode().trial("escitalopram", 20, 8, clinician_outcome="non_response")
+    two.trial("venlafaxine", 225, 8, clinician_outcome="non_response")
+    by_id = steps(two)
+    assert by_id["neuromod_rtms"].fit == "possible" and (by_id["neuromod_rtms"].line, by_id["neuromod_rtms"].level) == (
+        1,
+        1,
+    )
+    assert by_id["neuromod_ect"].fit == "possible" and by_id["neuromod_ect"].line == 2
+    order = ranked(two)
+    assert order.index("neuromod_rtms") < order.index("neuromod_ect")
+
+
+def test_a_failed_rtms_course_excludes_it_and_demotes_its_kind():
+    case = Case().episode().trial("escitalopram", 20, 8, clinician_outcome="non_response")
+    case.trial("venlafaxine", 225, 8, clinician_outcome="non_response")
+    case.trial("rTMS", sessions=30, weeks=6, clinician_outcome="non_response")
+    by_id = steps(case)
+    assert by_id["neuromod_rtms"].fit == "excluded"
+    assert by_id["neuromod_itbs"].fit == "demoted"
+    assert "a course of the same kind failed" in by_id["neuromod_itbs"].reasons[-1]

@@ -637,7 +637,9 @@ class GuidelineStatement(Cited):
 
 class Option(Cited):
     id: str
-    strategy: Literal["continue", "optimise", "switch", "augment", "psychotherapy", "psychotic_features"]
+    strategy: Literal[
+        "continue", "optimise", "switch", "augment", "psychotherapy", "psychotic_features", "neuromodulation"
+    ]
     # a catalog treatment; none for "optimise the current dose" and the combination option
     drug: str | None = None
     # the guideline's line (1-3) and level of evidence (1-4); None where it gives none
@@ -652,6 +654,9 @@ class Option(Cited):
     # what to monitor, and when to judge the response, with their own sources
     monitoring: tuple[str, ...] = ()
     monitoring_sources: Citations = ()
+    # the option applies after this many medication strategies failed adequately in the episode
+    # (CANMAT: neuromodulation after a switch or an adjunct has failed)
+    after_failed: int | None = Field(default=None, ge=1)
 
 
 class PopulationFigure(Cited):

@@ -99,10 +99,6 @@ def plan(
     ):
         holding = f"{course.treatment} ({course.trial_id}) reached {course.outcome.status}: no new treatment now"
         situation.append(f"{holding}; plan staying well with the treating team")
-    situation.append(
-        "rTMS and ECT for depression without psychotic features are not ranked: CANMAT's neuromodulation "
-        "table was not read (knowledge/GAPS.md G)"
-    )
     psychotic = episode.psychotic_features if episode is not None else None
     bipolar = episode is not None and episode.diagnosis in BIPOLAR
     if psychotic:
@@ -134,7 +130,8 @@ def plan(
         if holding:
             steps.append(_step(kb, option, "not_applicable", [f"{holding}; for a later relapse"]))
             continue
-        fit, reasons = _fit(option, prefer, psychotic, bipolar, current_ads, failed, taking)
+        classes = kb.drug_by_id[option.drug].classes if option.drug else ()
+        fit, reasons = _fit(option, prefer, psychotic, bipolar, current_ads, failed, taking, classes)
         if option.strategy == "optimise" and fit not in ("excluded", "not_applicable"):
             fit, reasons = _dose_room(ctx, current_ads[-1], phenotypes, age, advice, fit, reasons)
         if option.strategy == "switch" and fit == "preferred" and option.drug:
@@ -260,7 +257,9 @@ def _fit(
     current_ads: list[TrialFinding],
     failed: dict[str, TrialFinding],
     taking: set[str],
+    classes: tuple[str, ...] = (),
 ) -> tuple[Fit, list[str]]:
+    """`classes`: the option's treatment classes (for a failed course of the same kind)."""
     reasons: list[str] = []
     if bipolar:
         return "not_applicable", [
@@ -277,8 +276,7 @@ def _fit(
         if psychotic is None:
             return "not_applicable", ["applies to psychotic features, which the record does not state"]
         return "not_applicable", [
-            "ranked here for psychotic features only; for depression without them it is not assessed "
-            "(CANMAT's neuromodulation table was not read)"
+            "ranked here for psychotic features only; without them see the neuromodulation options"
         ]
     if option.strategy == "optimise":
         if not current_ads:
@@ -293,6 +291,11 @@ def _fit(
         ]
     if option.strategy == "augment" and not current_ads:
         return "not_applicable", ["augmentation needs a current antidepressant"]
+    if option.strategy == "neuromodulation":
+        placed, why = _neuromodulation_fit(option, failed, classes)
+        if psychotic and placed == "possible":
+            return "demoted", [*why, "psychotic features: an antidepressant with an antipsychotic, or ECT, comes first"]
+        return placed, why
     fit: Fit = "possible"
     if prefer is not None and option.strategy == prefer:
         fit = "preferred"
@@ -305,6 +308,27 @@ def _fit(
         fit = "demoted"
         reasons.append("psychotic features: an antidepressant with an antipsychotic, or ECT, comes first")
     return fit, reasons
+
+
+def _neuromodulation_fit(
+    option: Option, failed: dict[str, TrialFinding], classes: tuple[str, ...]
+) -> tuple[Fit, list[str]]:
+    """After enough failed medication strategies (the guideline's condition); a failed course of
+    the same kind (another rTMS protocol) demotes it."""
+    medication = [t for t in failed.values() if t.kind == "medication"]
+    need = option.after_failed or 0
+    if len(medication) < need:
+        return "not_applicable", [
+            f"the guideline places it after {need} failed medication strategies (a switch or an adjunct); "
+            f"{len(medication)} in this episode"
+        ]
+    reasons = [f"{len(medication)} medication strategies failed adequately in this episode"]
+    if option.note:
+        reasons.append(option.note)
+    same = [t for t in failed.values() if t.kind == "neuromodulation" and set(t.classes) & set(classes)]
+    if same:
+        return "demoted", [*reasons, f"a course of the same kind failed (trial {same[0].trial_id})"]
+    return "possible", reasons
 
 
 def _safety_fit(
