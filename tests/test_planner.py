@@ -214,3 +214,13 @@ def test_a_failed_rtms_course_excludes_it_and_demotes_its_kind():
     assert by_id["neuromod_rtms"].fit == "excluded"
     assert by_id["neuromod_itbs"].fit == "demoted"
     assert "a course of the same kind failed" in by_id["neuromod_itbs"].reasons[-1]
+
+
+def test_switches_say_when_to_judge_and_tcas_and_maois_say_what_to_watch():
+    # CANMAT 2023 Q.5.b / Q.7.d (early improvement at 2-4 weeks, Level 2); Q.3.j and Box 7.1
+    by_id = steps(Case().episode().trial("escitalopram", 20, 8, clinician_outcome="non_response"))
+    assert any("early improvement at 2-4 weeks" in m for m in by_id["switch_bupropion"].monitoring)
+    assert any("overdose" in m for m in by_id["switch_tca_nortriptyline"].monitoring)
+    assert not any("overdose" in m for m in by_id["switch_bupropion"].monitoring)
+    assert any("tyramine" in m for m in by_id["switch_phenelzine"].monitoring)
+    assert "canmat2023 Q.3.j (MAOIs: interactions and tyramine, Level 4)" in by_id["switch_phenelzine"].basis.sources

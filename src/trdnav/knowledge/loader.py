@@ -327,6 +327,13 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
             problems.append(f"pgx_guidance.yaml: {drug_id} has guidance and a no_guidance entry")
 
     _index(options.options, "options.yaml", problems)
+    strategies = {o.strategy for o in options.options}
+    for m in options.strategy_monitoring:
+        if m.strategy not in strategies:
+            problems.append(f"options.yaml: strategy_monitoring for unknown strategy {m.strategy!r}")
+        problems.extend(
+            f"options.yaml: strategy_monitoring: unknown class {c!r}" for c in m.classes if c not in class_by_id
+        )
     problems.extend(
         f"options.yaml: {o.id}: unknown treatment {o.drug!r}"
         for o in options.options

@@ -667,9 +667,19 @@ class PopulationFigure(Cited):
     label: str
 
 
+class StrategyMonitoring(Cited):
+    """What to monitor, or when to judge, for every option of a strategy (optionally only those
+    whose treatment is in one of `classes`), added to the options' own monitoring."""
+
+    strategy: str
+    classes: tuple[str, ...] = ()
+    monitoring: tuple[str, ...] = Field(min_length=1)
+
+
 class OptionsFile(FileHeader):
     options: tuple[Option, ...]
     population_figures: tuple[PopulationFigure, ...] = ()
+    strategy_monitoring: tuple[StrategyMonitoring, ...] = ()
 
 
 # --- TMS ------------------------------------------------------------------------------------

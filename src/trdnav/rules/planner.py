@@ -383,10 +383,19 @@ def _step(kb: KnowledgeBase, option: Option, fit: Fit, reasons: list[str]) -> Ne
     dose = None
     if drug is not None and drug.usual_range is not None:
         dose = f"{drug.usual_range.min:g}-{drug.usual_range.max:g} {drug.dose_unit}"
+    # the strategy's own monitoring (e.g. when to judge a switch), for this treatment's classes
+    shared = [
+        m
+        for m in kb.options.strategy_monitoring
+        if m.strategy == option.strategy
+        and (not m.classes or (drug is not None and set(m.classes) & set(drug.classes)))
+    ]
+    monitoring = (*option.monitoring, *(line for m in shared for line in m.monitoring))
     sources = [
         *option.sources,
         *(drug.usual_range.sources if drug is not None and drug.usual_range else ()),
         *option.monitoring_sources,
+        *(c for m in shared for c in m.sources),
         *(c for g in option.other_guidelines for c in g.sources),
     ]
     return NextStep(
@@ -399,7 +408,7 @@ def _step(kb: KnowledgeBase, option: Option, fit: Fit, reasons: list[str]) -> Ne
         None,
         tuple(reasons),
         dose,
-        option.monitoring,
+        monitoring,
         tuple(f"{g.guideline}: {g.statement}" for g in option.other_guidelines),
         Basis(RULE, (Fact("options", option.id),), tuple(dict.fromkeys(sources))),
     )
