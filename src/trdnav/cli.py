@@ -19,6 +19,7 @@ from typing import Annotated
 
 import typer
 
+from trdnav.cli_clinic import serve, users_app
 from trdnav.cli_support import EXIT_BAD_INPUT, EXIT_HARD_STOP, Format, _console, _fail, _load_kb
 from trdnav.cli_tms import tms_app
 
@@ -36,6 +37,8 @@ kb_app = typer.Typer(help="Inspect and check the knowledge base.", no_args_is_he
 app.add_typer(kb_app, name="kb")
 
 app.add_typer(tms_app, name="tms")
+app.add_typer(users_app, name="users")
+app.command()(serve)
 
 
 LevelProfileOption = Annotated[

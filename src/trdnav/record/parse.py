@@ -37,6 +37,11 @@ def load_record(path: Path) -> Record:
         raise RecordError([Problem("file", show(str(path)), f"a readable record file ({exc.strerror})")]) from None
     except UnicodeDecodeError:
         raise RecordError([Problem("file", show(str(path)), "a UTF-8 text file")]) from None
+    return parse_text(text)
+
+
+def parse_text(text: str) -> Record:
+    """A record given as JSON text (a file's contents, a form field)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -1,0 +1,62 @@
+"""The app factory: settings in, a FastAPI app out. Nothing happens at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from trdnav.clinic.deps import LoginRequired
+from trdnav.clinic.settings import Settings
+from trdnav.clinic.store.db import make_engine, migrate, session_factory
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=str(HERE / "templates"))
+
+
+def create_app(settings: Settings) -> FastAPI:
+    from trdnav.clinic.routes import admin, auth, patients
+    from trdnav.knowledge.loader import load_kb
+
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    app = FastAPI(title="trdnav clinic", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.kb = load_kb()
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="trdnav_session",
+        max_age=settings.session_hours * 3600,
+        same_site="strict",
+        https_only=settings.secure_cookies,
+    )
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(auth.router)
+    app.include_router(patients.router)
+    app.include_router(admin.router)
+
+    @app.exception_handler(LoginRequired)
+    async def _login(request: Request, _exc: LoginRequired) -> Response:
+        # deny by default: every patient page needs a session
+        if request.method == "GET":
+            return RedirectResponse("/login", status_code=303)
+        return HTMLResponse("Log in first.", status_code=401)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        return templates.TemplateResponse(
+            request, "error.html.j2", {"status": exc.status_code, "message": exc.detail}, status_code=exc.status_code
+        )
+
+    @app.get("/healthz", include_in_schema=False)
+    def _health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app

@@ -1,0 +1,49 @@
+"""`trdnav serve --demo`: the bundled example records as patients, and a demo account."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from trdnav.clinic.store.models import Patient, StoredAssessment, User
+from trdnav.clinic.users import add_user
+from trdnav.clinic.views import dump_assessment
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "records"
+
+
+def load_demo(app: FastAPI) -> str | None:
+    """Add the examples (once) and a 'demo' clinician; return its new password, or None if it exists."""
+    import datetime as dt
+    import json
+
+    from trdnav.engine import assess
+    from trdnav.record.parse import parse_text
+
+    with app.state.sessions() as session:
+        if session.scalar(select(User).where(User.username == "demo")) is not None:
+            return None
+        password = secrets.token_urlsafe(12)
+        user = add_user(session, "demo", password, "clinician")
+        for path in sorted(EXAMPLES.glob("*.json")):
+            text = path.read_text(encoding="utf-8")
+            record = parse_text(text)
+            if session.scalar(select(Patient).where(Patient.local_id == record.patient.id)) is not None:
+                continue
+            result = dump_assessment(assess(record, app.state.kb, as_of=dt.date.today()))
+            patient = Patient(local_id=record.patient.id, record_json=text, created_by=user.id, updated_by=user.id)
+            session.add(patient)
+            session.flush()
+            data = json.loads(result)
+            session.add(
+                StoredAssessment(
+                    patient_id=patient.id, record_version=patient.version, as_of=dt.date.today(),
+                    engine_version=data["engine_version"], kb_version=data["kb_version"],
+                    assessment_json=result, created_by=user.id,
+                )
+            )  # fmt: skip
+        session.commit()
+        return password

@@ -1,0 +1,67 @@
+"""Log in and out. Sessions are signed cookies (HTTPS-only, SameSite=strict)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from trdnav.clinic import audit
+from trdnav.clinic.app import templates
+from trdnav.clinic.deps import CsrfChecked, SessionDep
+from trdnav.clinic.security import new_csrf_token, verify_password
+from trdnav.clinic.store.models import User
+
+router = APIRouter()
+
+
+def csrf_token(request: Request) -> str:
+    token = request.session.get("csrf")
+    if not token:
+        token = new_csrf_token()
+        request.session["csrf"] = token
+    return str(token)
+
+
+@router.get("/")
+def home() -> Response:
+    return RedirectResponse("/patients", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request) -> Response:
+    return templates.TemplateResponse(request, "login.html.j2", {"csrf": csrf_token(request), "error": None})
+
+
+@router.post("/login", dependencies=[CsrfChecked])
+def login(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+) -> Response:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not verify_password(user.password_hash, password):
+        audit.record(session, request, None, "login_failed", username=username[:100])
+        session.commit()
+        context = {"csrf": csrf_token(request), "error": "Unknown user name or wrong password."}
+        return templates.TemplateResponse(request, "login.html.j2", context, status_code=401)
+    request.session.clear()
+    request.session["user_id"] = user.id
+    request.session["csrf"] = new_csrf_token()
+    audit.record(session, request, user, "login")
+    session.commit()
+    return RedirectResponse("/patients", status_code=303)
+
+
+@router.post("/logout", dependencies=[CsrfChecked])
+def logout(request: Request, session: SessionDep) -> Response:
+    user_id = request.session.get("user_id")
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is not None:
+        audit.record(session, request, user, "logout")
+        session.commit()
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)

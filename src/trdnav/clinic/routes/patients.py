@@ -1,0 +1,262 @@
+"""Patients: list, import, view, edit (optimistic locking), assess, report, export.
+
+Every route needs a logged-in user (the router's dependency) and writes an audit row for each
+read or write of patient data. Clinical work is the engine's: a route parses, calls `assess`,
+stores what it returns, and renders stored results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from trdnav import __version__
+from trdnav.clinic import audit
+from trdnav.clinic.app import templates
+from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_user
+from trdnav.clinic.routes.auth import csrf_token
+from trdnav.clinic.store.models import Patient, StoredAssessment, User
+from trdnav.clinic.views import dump_assessment, load_assessment, summary
+from trdnav.record.errors import RecordError
+
+router = APIRouter(prefix="/patients", dependencies=[Depends(current_user)])
+
+
+def _latest(session: Session, patient_id: int) -> StoredAssessment | None:
+    return session.scalar(
+        select(StoredAssessment)
+        .where(StoredAssessment.patient_id == patient_id)
+        .order_by(StoredAssessment.id.desc())
+        .limit(1)
+    )
+
+
+def _patient(session: Session, patient_id: int) -> Patient:
+    patient = session.get(Patient, patient_id)
+    if patient is None:
+        raise HTTPException(status_code=404, detail="No such patient.")
+    return patient
+
+
+def _assess(request: Request, text: str) -> tuple[str, str, list[str]]:
+    """Parse and assess a record given as JSON text: (patient id, Assessment JSON, problems)."""
+    from trdnav.engine import assess
+    from trdnav.record.parse import parse_text
+
+    try:
+        record = parse_text(text)
+        result = assess(record, request.app.state.kb, as_of=dt.date.today())
+    except RecordError as exc:
+        return "", "", [str(p) for p in exc.problems]
+    return record.patient.id, dump_assessment(result), []
+
+
+def _store(session: Session, patient: Patient, text: str, user: User) -> None:
+    data = json.loads(text)
+    session.add(
+        StoredAssessment(
+            patient_id=patient.id,
+            record_version=patient.version,
+            as_of=dt.date.today(),
+            engine_version=data["engine_version"],
+            kb_version=data["kb_version"],
+            assessment_json=text,
+            created_by=user.id,
+        )
+    )
+
+
+@router.get("")
+def patient_list(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    patients = session.scalars(select(Patient).order_by(Patient.local_id)).all()
+    rows = []
+    for p in patients:
+        latest = _latest(session, p.id)
+        rows.append((p, summary(latest.assessment_json if latest else None)))
+    audit.record(session, request, user, "list_patients", detail=f"{len(rows)} patients")
+    session.commit()
+    return templates.TemplateResponse(
+        request, "patients.html.j2", {"user": user, "csrf": csrf_token(request), "rows": rows}
+    )
+
+
+@router.get("/new")
+def new_patient(request: Request, user: CurrentUser) -> Response:
+    context = {"user": user, "csrf": csrf_token(request), "text": "", "problems": []}
+    return templates.TemplateResponse(request, "import.html.j2", context)
+
+
+@router.post("/new", dependencies=[CsrfChecked])
+def import_patient(
+    request: Request, session: SessionDep, user: CurrentUser, record_json: Annotated[str, Form()]
+) -> Response:
+    local_id, assessment, problems = _assess(request, record_json)
+    if not problems and session.scalar(select(Patient).where(Patient.local_id == local_id)) is not None:
+        problems = [f"patient.id: got {local_id!r}; expected an id no other patient here has"]
+    if problems:
+        # nothing is saved; the text comes back as it was sent
+        context = {"user": user, "csrf": csrf_token(request), "text": record_json, "problems": problems}
+        return templates.TemplateResponse(request, "import.html.j2", context, status_code=422)
+    patient = Patient(local_id=local_id, record_json=record_json, created_by=user.id, updated_by=user.id)
+    session.add(patient)
+    session.flush()
+    _store(session, patient, assessment, user)
+    audit.record(session, request, user, "create", patient.id, "record imported and assessed")
+    session.commit()
+    return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+
+@router.get("/{patient_id}")
+def patient_page(request: Request, session: SessionDep, user: CurrentUser, patient_id: int) -> Response:
+    patient = _patient(session, patient_id)
+    latest = _latest(session, patient.id)
+    notices = []
+    if latest is None:
+        notices.append("Not assessed yet.")
+    else:
+        if latest.record_version != patient.version:
+            notices.append("The record changed after the last assessment: re-assess.")
+        if latest.kb_version != request.app.state.kb.kb_version or latest.engine_version != __version__:
+            notices.append(
+                f"The knowledge base or engine moved (assessed with {latest.kb_version} / {latest.engine_version}): "
+                "re-assess."
+            )
+    assessment = load_assessment(latest.assessment_json) if latest else None
+    audit.record(session, request, user, "read", patient.id)
+    session.commit()
+    context = {
+        "user": user,
+        "csrf": csrf_token(request),
+        "patient": patient,
+        "latest": latest,
+        "a": assessment,
+        "notices": notices,
+    }
+    return templates.TemplateResponse(request, "patient.html.j2", context)
+
+
+@router.post("/{patient_id}/assess", dependencies=[CsrfChecked])
+def reassess(request: Request, session: SessionDep, user: CurrentUser, patient_id: int) -> Response:
+    patient = _patient(session, patient_id)
+    _, assessment, problems = _assess(request, patient.record_json)
+    if problems:
+        raise HTTPException(status_code=422, detail="The record cannot be assessed: " + "; ".join(problems))
+    _store(session, patient, assessment, user)
+    audit.record(session, request, user, "assess", patient.id)
+    session.commit()
+    return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+
+@router.get("/{patient_id}/edit")
+def edit_page(request: Request, session: SessionDep, user: CurrentUser, patient_id: int) -> Response:
+    patient = _patient(session, patient_id)
+    audit.record(session, request, user, "read", patient.id, "edit form")
+    session.commit()
+    context = {
+        "user": user,
+        "csrf": csrf_token(request),
+        "patient": patient,
+        "text": _pretty(patient.record_json),
+        "version": patient.version,
+        "problems": [],
+        "conflict": None,
+    }
+    return templates.TemplateResponse(request, "edit.html.j2", context)
+
+
+@router.post("/{patient_id}/edit", dependencies=[CsrfChecked])
+def save_record(
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    patient_id: int,
+    record_json: Annotated[str, Form()],
+    version: Annotated[int, Form()],
+) -> Response:
+    patient = _patient(session, patient_id)
+
+    def again(problems: list[str], conflict: str | None, status: int) -> Response:
+        # the user's text comes back untouched: nothing typed is lost
+        context = {
+            "user": user,
+            "csrf": csrf_token(request),
+            "patient": patient,
+            "text": record_json,
+            "version": version if conflict is None else patient.version,
+            "problems": problems,
+            "conflict": conflict,
+            "current": _pretty(patient.record_json) if conflict else None,
+        }
+        return templates.TemplateResponse(request, "edit.html.j2", context, status_code=status)
+
+    if version != patient.version:
+        editor = session.get(User, patient.updated_by)
+        return again([], _conflict(patient, editor), 409)
+    local_id, assessment, problems = _assess(request, record_json)
+    clash = session.scalar(select(Patient).where(Patient.local_id == local_id, Patient.id != patient.id))
+    if not problems and clash is not None:
+        problems = [f"patient.id: got {local_id!r}; expected an id no other patient here has"]
+    if problems:
+        return again(problems, None, 422)
+    patient.local_id = local_id
+    patient.record_json = record_json
+    patient.updated_by = user.id
+    patient.updated_at = dt.datetime.now(dt.UTC)
+    try:
+        session.flush()  # the version check: fails if another save landed since this one read
+    except StaleDataError:
+        session.rollback()
+        patient = _patient(session, patient_id)
+        return again([], _conflict(patient, session.get(User, patient.updated_by)), 409)
+    _store(session, patient, assessment, user)
+    audit.record(session, request, user, "update", patient.id, f"record version {patient.version}")
+    session.commit()
+    return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+
+
+def _conflict(patient: Patient, editor: User | None) -> str:
+    who = editor.username if editor else "someone"
+    return (
+        f"{who} saved this record at {patient.updated_at:%Y-%m-%d %H:%M} UTC while you were editing "
+        f"(now version {patient.version}). Your text is kept below; the current record is shown beside it."
+    )
+
+
+def _pretty(text: str) -> str:
+    return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+
+
+@router.get("/{patient_id}/record.json")
+def export_record(request: Request, session: SessionDep, user: CurrentUser, patient_id: int) -> Response:
+    patient = _patient(session, patient_id)
+    audit.record(session, request, user, "export", patient.id, "native JSON record")
+    session.commit()
+    headers = {"Content-Disposition": f'attachment; filename="{patient.local_id}.json"'}
+    return Response(patient.record_json, media_type="application/json", headers=headers)
+
+
+@router.get("/{patient_id}/report.{kind}")
+def report(request: Request, session: SessionDep, user: CurrentUser, patient_id: int, kind: str) -> Response:
+    """The report of the latest stored Assessment (HTML or PDF; the same template)."""
+    from trdnav.report.html import render_html, render_pdf
+
+    if kind not in ("html", "pdf"):
+        raise HTTPException(status_code=404, detail="Reports are .html or .pdf.")
+    patient = _patient(session, patient_id)
+    latest = _latest(session, patient.id)
+    if latest is None:
+        raise HTTPException(status_code=404, detail="Not assessed yet.")
+    assessment = load_assessment(latest.assessment_json)
+    audit.record(session, request, user, f"report_{kind}", patient.id, f"assessment {latest.id}")
+    session.commit()
+    if kind == "html":
+        return HTMLResponse(render_html(assessment))
+    headers = {"Content-Disposition": f'attachment; filename="{patient.local_id}-report.pdf"'}
+    return Response(render_pdf(assessment), media_type="application/pdf", headers=headers)

@@ -1,0 +1,46 @@
+"""One validated settings object, read from the environment once, at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    secret_key: str
+    # cookies only over HTTPS (and on localhost, which browsers treat as secure)
+    secure_cookies: bool = True
+    session_hours: int = 8
+
+    @classmethod
+    def from_env(cls, data_dir: Path | None = None) -> Settings:
+        """TRDNAV_DATA_DIR (default ./trdnav-data), TRDNAV_DATABASE_URL (default SQLite in the data
+        folder), TRDNAV_SECRET_KEY (default: a key kept in the data folder, made on first run)."""
+        folder = Path(data_dir or os.environ.get("TRDNAV_DATA_DIR") or "trdnav-data").resolve()
+        folder.mkdir(parents=True, exist_ok=True)
+        url = os.environ.get("TRDNAV_DATABASE_URL") or f"sqlite:///{folder / 'trdnav.db'}"
+        if not url.startswith(("sqlite:", "postgresql")):
+            raise SettingsError(
+                f"TRDNAV_DATABASE_URL: got {url.split(':')[0]!r}; expected sqlite:/// or postgresql+psycopg://"
+            )
+        key = os.environ.get("TRDNAV_SECRET_KEY") or _stored_key(folder)
+        if len(key) < 32:
+            raise SettingsError("TRDNAV_SECRET_KEY: expected at least 32 characters")
+        return cls(folder, url, key)
+
+
+def _stored_key(folder: Path) -> str:
+    path = folder / "secret.key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()

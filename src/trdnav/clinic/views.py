@@ -1,0 +1,51 @@
+"""Reading a stored Assessment for display: no clinical logic, only fields the engine wrote."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from trdnav.assessment import Assessment
+
+
+@cache
+def _adapter() -> TypeAdapter[Assessment]:
+    return TypeAdapter(Assessment)
+
+
+def load_assessment(text: str) -> Assessment:
+    return _adapter().validate_json(text)
+
+
+def dump_assessment(assessment: Assessment) -> str:
+    return _adapter().dump_json(assessment).decode()
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the patient list shows from the latest Assessment."""
+
+    verdicts: str
+    stages: str
+    latest_score: str
+    alerts: tuple[str, ...]
+
+
+def summary(text: str | None) -> Summary | None:
+    if text is None:
+        return None
+    data: dict[str, Any] = json.loads(text)
+    verdicts = ", ".join(f"{d['definition_id']}: {d['verdict'].replace('_', ' ')}" for d in data["definitions"])
+    stages = ", ".join(f"{s['model']}: {s['label']}" for s in data["stages"] if s.get("label"))
+    latest = ""
+    points = [(p["date"], s["name"], p["total"]) for s in data["scales"] for p in s["points"]]
+    if points:
+        when, name, total = max(points)
+        latest = f"{name} {total:g} ({when})"
+    alerts = [f["message"] for f in data["safety"]["findings"] if f["severity"] in ("contraindicated", "major")]
+    alerts += [w["message"] for w in data["warnings"] if w["kind"] == "safety"]
+    return Summary(verdicts, stages, latest, tuple(alerts))

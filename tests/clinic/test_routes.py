@@ -1,0 +1,187 @@
+"""The clinic app over HTTP, on SQLite and on PostgreSQL: login, deny by default, import,
+assess, report, export, edit with optimistic locking, CSRF, roles, and the audit trail."""
+
+from __future__ import annotations
+
+import html
+import json
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text
+
+from conftest import PASSWORD, csrf_of, login
+from trdnav.clinic.store.models import AuditEvent, Patient, StoredAssessment
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "records" / "01-two-ssri-failures.json"
+
+
+def actions(app: FastAPI) -> list[str]:
+    with app.state.sessions() as session:
+        return list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def count(app: FastAPI, model: type) -> int:
+    with app.state.sessions() as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def imported(client: TestClient, csrf: str, path: Path = EXAMPLE) -> int:
+    response = client.post("/patients/new", data={"record_json": path.read_text(), "csrf_token": csrf})
+    assert response.status_code == 303, response.text
+    return int(response.headers["location"].rsplit("/", 1)[1])
+
+
+def all_routes(app: FastAPI) -> list:
+    """Every route, including those of included routers (held behind a wrapper)."""
+    found = []
+    for route in app.routes:
+        inner = getattr(route, "original_router", None)
+        found += list(inner.routes) if inner is not None else [route]
+    return found
+
+
+def test_every_patient_route_refuses_an_unauthenticated_request(app: FastAPI, client: TestClient):
+    checked = 0
+    for route in all_routes(app):
+        path = getattr(route, "path", "")
+        if not path.startswith(("/patients", "/admin")):
+            continue
+        url = path.replace("{patient_id}", "1").replace("{kind}", "pdf")
+        for method in sorted(getattr(route, "methods", ())):
+            response = client.request(method, url, data={"csrf_token": "x"})
+            if method == "GET":
+                assert (response.status_code, response.headers.get("location")) == (303, "/login"), url
+            else:
+                assert response.status_code == 401, (method, url)
+            checked += 1
+    assert checked >= 10
+    assert count(app, AuditEvent) == 0  # nothing was read
+
+
+def test_login_with_a_wrong_password_is_refused_and_audited(app: FastAPI, client: TestClient):
+    page = client.get("/login")
+    response = client.post("/login", data={"username": "clin", "password": "nope", "csrf_token": csrf_of(page.text)})
+    assert response.status_code == 401 and "wrong password" in response.text
+    assert actions(app) == ["login_failed"]
+
+
+def test_the_session_cookie_is_secure_httponly_and_strict(client: TestClient):
+    page = client.get("/login")
+    response = client.post("/login", data={"username": "clin", "password": PASSWORD, "csrf_token": csrf_of(page.text)})
+    cookie = response.headers["set-cookie"].lower()
+    assert "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+
+
+def test_import_assess_view_report_export(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    patient_id = imported(client, csrf)
+    page = client.get(f"/patients/{patient_id}")
+    assert page.status_code == 200
+    assert "example-01" in page.text and "TRD verdicts" in page.text and "trd" in page.text
+    listing = client.get("/patients")
+    assert "example-01" in listing.text and "sforzini2022: trd" in listing.text
+    pdf = client.get(f"/patients/{patient_id}/report.pdf")
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    html = client.get(f"/patients/{patient_id}/report.html")
+    assert html.status_code == 200 and "Sources" in html.text
+    exported = client.get(f"/patients/{patient_id}/record.json")
+    assert json.loads(exported.text) == json.loads(EXAMPLE.read_text())
+    with app.state.sessions() as session:
+        stored = session.scalars(select(StoredAssessment)).one()
+        assert stored.kb_version == app.state.kb.kb_version and stored.record_version == 1
+    assert actions(app) == [
+        "login", "create", "read", "list_patients", "report_pdf", "report_html", "export",
+    ]  # fmt: skip
+
+
+def test_a_bad_record_is_not_saved_and_comes_back_unchanged(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    record = json.loads(EXAMPLE.read_text())
+    record["trials"][0]["treatment"] = "sertralin"
+    sent = json.dumps(record)
+    response = client.post("/patients/new", data={"record_json": sent, "csrf_token": csrf})
+    assert response.status_code == 422
+    assert "trials[0].treatment" in response.text and "did you mean" in response.text
+    assert sent in html.unescape(response.text)  # the text, as sent
+    assert count(app, Patient) == 0
+    broken = client.post("/patients/new", data={"record_json": "{not json", "csrf_token": csrf})
+    assert broken.status_code == 422 and "valid JSON" in broken.text
+
+
+def test_a_second_patient_with_the_same_id_is_refused(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    imported(client, csrf)
+    again = client.post("/patients/new", data={"record_json": EXAMPLE.read_text(), "csrf_token": csrf})
+    assert again.status_code == 422 and "no other patient here has" in again.text
+    assert count(app, Patient) == 1
+
+
+def test_concurrent_edits_the_loser_is_told_and_loses_nothing(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    patient_id = imported(client, csrf)
+    form = client.get(f"/patients/{patient_id}/edit")
+    assert 'name="version" value="1"' in form.text
+    first = json.loads(EXAMPLE.read_text())
+    first["screens"] = []
+    saved = client.post(
+        f"/patients/{patient_id}/edit", data={"record_json": json.dumps(first), "version": "1", "csrf_token": csrf}
+    )
+    assert saved.status_code == 303
+    second = json.loads(EXAMPLE.read_text())
+    second["labs"] = []
+    mine = json.dumps(second)
+    lost = client.post(f"/patients/{patient_id}/edit", data={"record_json": mine, "version": "1", "csrf_token": csrf})
+    assert lost.status_code == 409
+    assert "saved this record" in lost.text and "Your text is kept below" in lost.text
+    assert mine in html.unescape(lost.text)
+    with app.state.sessions() as session:
+        patient = session.get(Patient, patient_id)
+        assert patient.version == 2 and json.loads(patient.record_json)["screens"] == []
+        assert session.scalar(select(func.count()).select_from(StoredAssessment)) == 2
+
+
+def test_the_page_asks_to_reassess_when_the_knowledge_base_moved(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    patient_id = imported(client, csrf)
+    with app.state.sessions() as session:
+        session.execute(text("UPDATE assessments SET kb_version = 'older'"))
+        session.commit()
+    page = client.get(f"/patients/{patient_id}")
+    assert "The knowledge base or engine moved (assessed with older" in page.text
+    client.post(f"/patients/{patient_id}/assess", data={"csrf_token": csrf})
+    assert "moved" not in client.get(f"/patients/{patient_id}").text
+
+
+def test_a_form_without_the_csrf_token_is_refused(app: FastAPI, client: TestClient):
+    login(client)
+    response = client.post("/patients/new", data={"record_json": EXAMPLE.read_text()})
+    assert response.status_code == 403
+    assert count(app, Patient) == 0
+
+
+def test_only_an_admin_sees_the_audit_log(app: FastAPI, client: TestClient):
+    login(client)
+    assert client.get("/admin/audit").status_code == 403
+    client.cookies.clear()
+    login(client, "boss")
+    page = client.get("/admin/audit")
+    assert page.status_code == 200 and "login" in page.text
+
+
+def test_the_audit_table_is_append_only(app: FastAPI, client: TestClient):
+    login(client)
+    with app.state.engine.connect() as connection:
+        for statement in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"):
+            with pytest.raises(Exception, match="append-only"), connection.begin():
+                connection.execute(text(statement))
+    assert actions(app) == ["login"]
+
+
+def test_logout_ends_the_session(client: TestClient):
+    csrf = login(client)
+    client.post("/logout", data={"csrf_token": csrf})
+    assert client.get("/patients").status_code == 303
