@@ -19,7 +19,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
 def create_app(settings: Settings) -> FastAPI:
-    from trdnav.clinic.routes import admin, auth, patients
+    from trdnav.clinic.routes import admin, auth, patients, self_report
     from trdnav.knowledge.loader import load_kb
 
     engine = make_engine(settings.database_url)
@@ -41,6 +41,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(patients.router)
     app.include_router(admin.router)
+    app.include_router(self_report.clinician)
+    app.include_router(self_report.public)
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _exc: LoginRequired) -> Response:

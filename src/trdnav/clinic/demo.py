@@ -8,9 +8,9 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from trdnav.clinic.store.models import Patient, StoredAssessment, User
+from trdnav.clinic.records import assess_text, store_assessment
+from trdnav.clinic.store.models import Patient, User
 from trdnav.clinic.users import add_user
-from trdnav.clinic.views import dump_assessment
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "records"
 
@@ -18,9 +18,7 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "records"
 def load_demo(app: FastAPI) -> str | None:
     """Add the examples (once) and a 'demo' clinician; return its new password, or None if it exists."""
     import datetime as dt
-    import json
 
-    from trdnav.engine import assess
     from trdnav.record.parse import parse_text
 
     with app.state.sessions() as session:
@@ -33,17 +31,10 @@ def load_demo(app: FastAPI) -> str | None:
             record = parse_text(text)
             if session.scalar(select(Patient).where(Patient.local_id == record.patient.id)) is not None:
                 continue
-            result = dump_assessment(assess(record, app.state.kb, as_of=dt.date.today()))
+            _, result, _ = assess_text(app.state.kb, text, dt.date.today())
             patient = Patient(local_id=record.patient.id, record_json=text, created_by=user.id, updated_by=user.id)
             session.add(patient)
             session.flush()
-            data = json.loads(result)
-            session.add(
-                StoredAssessment(
-                    patient_id=patient.id, record_version=patient.version, as_of=dt.date.today(),
-                    engine_version=data["engine_version"], kb_version=data["kb_version"],
-                    assessment_json=result, created_by=user.id,
-                )
-            )  # fmt: skip
+            store_assessment(session, patient, result, user.id, dt.date.today())
         session.commit()
         return password

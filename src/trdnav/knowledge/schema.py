@@ -194,6 +194,21 @@ class RemissionCutoff(Cited):
     max_score: float
 
 
+class AnswerOption(Strict):
+    label: str
+    value: int
+
+
+class Questionnaire(Cited):
+    """A self-report form's wording, for patients to fill in (the clinic's self-report links)."""
+
+    stem: str
+    items: tuple[str, ...] = Field(min_length=1)
+    answers: tuple[AnswerOption, ...] = Field(min_length=2)
+    # the form's terms of use, shown under it
+    notice: str
+
+
 class Scale(Cited):
     id: str
     name: str
@@ -216,6 +231,18 @@ class Scale(Cited):
     loinc_sources: Citations = ()
     safety_item: int | None = None
     safety_item_sources: Citations = ()
+    questionnaire: Questionnaire | None = None
+
+    @model_validator(mode="after")
+    def _form_matches(self) -> Scale:
+        form = self.questionnaire
+        if form is not None:
+            if len(form.items) != self.items:
+                raise ValueError(f"questionnaire: {len(form.items)} items; the scale has {self.items}")
+            values = sorted(a.value for a in form.answers)
+            if values != list(range(self.item_min, self.item_max + 1)):
+                raise ValueError("questionnaire: answers must cover every item value once")
+        return self
 
 
 class ScalesFile(FileHeader):

@@ -21,10 +21,10 @@ from trdnav import __version__
 from trdnav.clinic import audit
 from trdnav.clinic.app import templates
 from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_user
+from trdnav.clinic.records import assess_text, store_assessment
 from trdnav.clinic.routes.auth import csrf_token
 from trdnav.clinic.store.models import Patient, StoredAssessment, User
-from trdnav.clinic.views import dump_assessment, load_assessment, summary
-from trdnav.record.errors import RecordError
+from trdnav.clinic.views import load_assessment, summary
 
 router = APIRouter(prefix="/patients", dependencies=[Depends(current_user)])
 
@@ -46,31 +46,11 @@ def _patient(session: Session, patient_id: int) -> Patient:
 
 
 def _assess(request: Request, text: str) -> tuple[str, str, list[str]]:
-    """Parse and assess a record given as JSON text: (patient id, Assessment JSON, problems)."""
-    from trdnav.engine import assess
-    from trdnav.record.parse import parse_text
-
-    try:
-        record = parse_text(text)
-        result = assess(record, request.app.state.kb, as_of=dt.date.today())
-    except RecordError as exc:
-        return "", "", [str(p) for p in exc.problems]
-    return record.patient.id, dump_assessment(result), []
+    return assess_text(request.app.state.kb, text, dt.date.today())
 
 
 def _store(session: Session, patient: Patient, text: str, user: User) -> None:
-    data = json.loads(text)
-    session.add(
-        StoredAssessment(
-            patient_id=patient.id,
-            record_version=patient.version,
-            as_of=dt.date.today(),
-            engine_version=data["engine_version"],
-            kb_version=data["kb_version"],
-            assessment_json=text,
-            created_by=user.id,
-        )
-    )
+    store_assessment(session, patient, text, user.id, dt.date.today())
 
 
 @router.get("")
@@ -138,6 +118,7 @@ def patient_page(request: Request, session: SessionDep, user: CurrentUser, patie
         "latest": latest,
         "a": assessment,
         "notices": notices,
+        "forms": [s for s in request.app.state.kb.scales.scales if s.questionnaire is not None],
     }
     return templates.TemplateResponse(request, "patient.html.j2", context)
 

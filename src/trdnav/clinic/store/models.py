@@ -76,3 +76,19 @@ class AuditEvent(Base):
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), nullable=True, index=True)
     detail: Mapped[str] = mapped_column(String(500), default="")
     client: Mapped[str] = mapped_column(String(100), default="")
+
+
+class SelfReportLink(Base):
+    """A single-use, expiring link a patient opens without an account. Only the token's hash
+    is stored: the link itself is shown once, to the clinician who made it."""
+
+    __tablename__ = "self_report_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    instrument: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

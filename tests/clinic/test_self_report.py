@@ -1,0 +1,90 @@
+"""Self-report links: single use, expiring, no account, answers land in the record, and a
+PHQ-9 item 9 answer above 0 shows as an alert on the dashboard at once (the engine's
+safety-item warning, from the re-assessment stored with the answers)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text
+
+from conftest import login
+from trdnav.clinic.store.models import AuditEvent, Patient, StoredAssessment
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "records" / "01-two-ssri-failures.json"
+ANSWERS = [1, 2, 1, 2, 1, 1, 0, 0, 1]  # item 9 (thoughts of self-harm) answered "several days"
+
+
+def make_link(client: TestClient, csrf: str, hours: int = 72) -> tuple[int, str]:
+    created = client.post("/patients/new", data={"record_json": EXAMPLE.read_text(), "csrf_token": csrf})
+    patient_id = int(created.headers["location"].rsplit("/", 1)[1])
+    page = client.post(
+        f"/patients/{patient_id}/self-report", data={"instrument": "phq9", "hours": str(hours), "csrf_token": csrf}
+    )
+    assert page.status_code == 200, page.text
+    url = re.search(r'value="(https://testserver/r/[^"]+)"', page.text)
+    assert url, "the link is shown once"
+    return patient_id, url.group(1).removeprefix("https://testserver")
+
+
+def answered(values: list[int]) -> dict[str, str]:
+    return {f"item{n}": str(v) for n, v in enumerate(values, 1)}
+
+
+def test_a_patient_answers_without_an_account_and_the_alert_shows_at_once(app: FastAPI, client: TestClient):
+    patient_id, path = make_link(client, login(client))
+    with TestClient(app, base_url="https://testserver") as phone:  # no session: the patient's phone
+        form = phone.get(path)
+        assert form.status_code == 200 and "Little interest or pleasure in doing things" in form.text
+        done = phone.post(path, data=answered(ANSWERS))
+        assert done.status_code == 200 and "Thank you" in done.text
+        assert phone.get(path).status_code == 410  # single use
+    with app.state.sessions() as session:
+        record = json.loads(session.get(Patient, patient_id).record_json)
+        assert record["scales"][-1]["items"] == ANSWERS
+        latest = session.scalars(select(StoredAssessment).order_by(StoredAssessment.id.desc())).first()
+        warnings = json.loads(latest.assessment_json)["warnings"]
+        assert any(w["kind"] == "safety" and "item 9" in w["message"] for w in warnings)
+        assert latest.record_version == 2
+        actions = list(session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    # the refused second visit reads nothing and leaves no row
+    assert actions[-3:] == ["self_report_link", "self_report_open", "self_report_submit"]
+    listing = client.get("/patients")
+    assert "item 9" in listing.text  # the dashboard's alert column
+
+
+def test_unanswered_questions_are_asked_again_and_nothing_is_saved(app: FastAPI, client: TestClient):
+    patient_id, path = make_link(client, login(client))
+    with TestClient(app, base_url="https://testserver") as phone:
+        partial = phone.post(path, data=answered(ANSWERS[:7]))
+        assert partial.status_code == 422 and "missing: 8, 9" in partial.text
+        assert phone.get(path).status_code == 200  # still usable
+    with app.state.sessions() as session:
+        assert session.get(Patient, patient_id).version == 1
+
+
+def test_an_expired_or_unknown_link_is_gone(app: FastAPI, client: TestClient):
+    _, path = make_link(client, login(client))
+    with app.state.sessions() as session:
+        session.execute(text("UPDATE self_report_links SET expires_at = '2000-01-01 00:00:00+00'"))
+        session.commit()
+    with TestClient(app, base_url="https://testserver") as phone:
+        assert phone.get(path).status_code == 410
+        assert phone.get("/r/not-a-token").status_code == 410
+        assert phone.post(path, data=answered(ANSWERS)).status_code == 410
+
+
+def test_bad_link_requests_are_refused(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    created = client.post("/patients/new", data={"record_json": EXAMPLE.read_text(), "csrf_token": csrf})
+    patient_id = int(created.headers["location"].rsplit("/", 1)[1])
+    wrong = client.post(f"/patients/{patient_id}/self-report", data={"instrument": "beck", "csrf_token": csrf})
+    assert wrong.status_code == 422 and "instrument" in wrong.text
+    long = client.post(
+        f"/patients/{patient_id}/self-report", data={"instrument": "phq9", "hours": "1000", "csrf_token": csrf}
+    )
+    assert long.status_code == 422 and "hours" in long.text
