@@ -136,7 +136,7 @@ def test_concurrent_edits_the_loser_is_told_and_loses_nothing(app: FastAPI, clie
     mine = json.dumps(second)
     lost = client.post(f"/patients/{patient_id}/edit", data={"record_json": mine, "version": "1", "csrf_token": csrf})
     assert lost.status_code == 409
-    assert "saved this record" in lost.text and "Your text is kept below" in lost.text
+    assert "saved this record" in lost.text and "What you entered is kept below" in lost.text
     assert mine in html.unescape(lost.text)
     with app.state.sessions() as session:
         patient = session.get(Patient, patient_id)

@@ -5,10 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 
+from fastapi import Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
-from trdnav.clinic.store.models import Patient, StoredAssessment
+from trdnav.clinic import audit
+from trdnav.clinic.store.models import Patient, StoredAssessment, User
 from trdnav.clinic.views import dump_assessment
 from trdnav.knowledge.loader import KnowledgeBase
 from trdnav.record.errors import RecordError
@@ -39,4 +44,51 @@ def store_assessment(session: Session, patient: Patient, assessment_json: str, u
             assessment_json=assessment_json,
             created_by=user_id,
         )
+    )
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why a change was not saved: problems in the record, or someone else's save in between."""
+
+    problems: tuple[str, ...] = ()
+    conflict: str | None = None
+
+
+def save_change(
+    request: Request, session: Session, patient: Patient, user: User, text: str, version: int, detail: str
+) -> Refused | None:
+    """Check, assess and save a new text of a patient's record, read at `version`. Returns
+    None when saved, or why not (nothing is saved then)."""
+    if version != patient.version:
+        return Refused(conflict=conflict_message(patient, session.get(User, patient.updated_by)))
+    today = dt.date.today()
+    local_id, assessment, problems = assess_text(request.app.state.kb, text, today)
+    clash = session.scalar(select(Patient).where(Patient.local_id == local_id, Patient.id != patient.id))
+    if not problems and clash is not None:
+        problems = [f"patient.id: got {local_id!r}; expected an id no other patient here has"]
+    if problems:
+        return Refused(problems=tuple(problems))
+    patient.local_id = local_id
+    patient.record_json = text
+    patient.updated_by = user.id
+    patient.updated_at = dt.datetime.now(dt.UTC)
+    try:
+        session.flush()  # the version check: fails if another save landed since this one read
+    except StaleDataError:
+        session.rollback()
+        current = session.get(Patient, patient.id)
+        assert current is not None
+        return Refused(conflict=conflict_message(current, session.get(User, current.updated_by)))
+    store_assessment(session, patient, assessment, user.id, today)
+    audit.record(session, request, user, "update", patient.id, f"{detail}; record version {patient.version}")
+    session.commit()
+    return None
+
+
+def conflict_message(patient: Patient, editor: User | None) -> str:
+    who = editor.username if editor else "someone"
+    return (
+        f"{who} saved this record at {patient.updated_at:%Y-%m-%d %H:%M} UTC while you were editing "
+        f"(now version {patient.version}). What you entered is kept below."
     )

@@ -15,13 +15,12 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 from trdnav import __version__
 from trdnav.clinic import audit
 from trdnav.clinic.app import templates
 from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_user
-from trdnav.clinic.records import assess_text, store_assessment
+from trdnav.clinic.records import assess_text, save_change, store_assessment
 from trdnav.clinic.routes.auth import csrf_token
 from trdnav.clinic.store.models import Patient, StoredAssessment, User
 from trdnav.clinic.views import load_assessment, summary
@@ -162,52 +161,22 @@ def save_record(
     version: Annotated[int, Form()],
 ) -> Response:
     patient = _patient(session, patient_id)
-
-    def again(problems: list[str], conflict: str | None, status: int) -> Response:
-        # the user's text comes back untouched: nothing typed is lost
-        context = {
-            "user": user,
-            "csrf": csrf_token(request),
-            "patient": patient,
-            "text": record_json,
-            "version": version if conflict is None else patient.version,
-            "problems": problems,
-            "conflict": conflict,
-            "current": _pretty(patient.record_json) if conflict else None,
-        }
-        return templates.TemplateResponse(request, "edit.html.j2", context, status_code=status)
-
-    if version != patient.version:
-        editor = session.get(User, patient.updated_by)
-        return again([], _conflict(patient, editor), 409)
-    local_id, assessment, problems = _assess(request, record_json)
-    clash = session.scalar(select(Patient).where(Patient.local_id == local_id, Patient.id != patient.id))
-    if not problems and clash is not None:
-        problems = [f"patient.id: got {local_id!r}; expected an id no other patient here has"]
-    if problems:
-        return again(problems, None, 422)
-    patient.local_id = local_id
-    patient.record_json = record_json
-    patient.updated_by = user.id
-    patient.updated_at = dt.datetime.now(dt.UTC)
-    try:
-        session.flush()  # the version check: fails if another save landed since this one read
-    except StaleDataError:
-        session.rollback()
-        patient = _patient(session, patient_id)
-        return again([], _conflict(patient, session.get(User, patient.updated_by)), 409)
-    _store(session, patient, assessment, user)
-    audit.record(session, request, user, "update", patient.id, f"record version {patient.version}")
-    session.commit()
-    return RedirectResponse(f"/patients/{patient.id}", status_code=303)
-
-
-def _conflict(patient: Patient, editor: User | None) -> str:
-    who = editor.username if editor else "someone"
-    return (
-        f"{who} saved this record at {patient.updated_at:%Y-%m-%d %H:%M} UTC while you were editing "
-        f"(now version {patient.version}). Your text is kept below; the current record is shown beside it."
-    )
+    refused = save_change(request, session, patient, user, record_json, version, "record edited")
+    if refused is None:
+        return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+    # the user's text comes back untouched: nothing typed is lost
+    patient = _patient(session, patient_id)
+    context = {
+        "user": user,
+        "csrf": csrf_token(request),
+        "patient": patient,
+        "text": record_json,
+        "version": version if refused.conflict is None else patient.version,
+        "problems": refused.problems,
+        "conflict": refused.conflict,
+        "current": _pretty(patient.record_json) if refused.conflict else None,
+    }
+    return templates.TemplateResponse(request, "edit.html.j2", context, status_code=409 if refused.conflict else 422)
 
 
 def _pretty(text: str) -> str:

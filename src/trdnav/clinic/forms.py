@@ -1,0 +1,110 @@
+"""Entry forms made from the record format's own models, so a form can never drift from the
+format: each field's type gives its input (date, number, choice, yes/no, list), its description
+the hint. Values go back into the native record; the engine's checks then judge them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import types
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+from trdnav.record import models
+
+Kind = Literal["text", "date", "number", "choice", "yesno", "list"]
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    kind: Kind
+    required: bool
+    choices: tuple[str, ...] = ()
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class EntryForm:
+    """A record collection a clinician adds to: where it lives and which model checks it."""
+
+    collection: str
+    title: str
+    model: type[BaseModel]
+    # the entry goes into a list inside another entry (a trial's doses, a course's sessions)
+    parent: str | None = None
+    parent_key: str | None = None
+
+
+FORMS: dict[str, EntryForm] = {
+    f.collection: f
+    for f in (
+        EntryForm("episodes", "Episode", models.Episode),
+        EntryForm("trials", "Treatment trial", models.Trial),
+        EntryForm("doses", "Dose change", models.DoseStep, parent="trials", parent_key="doses"),
+        EntryForm("scales", "Scale score", models.ScaleScore),
+        EntryForm("medications", "Co-medication", models.Medication),
+        EntryForm("conditions", "Condition", models.Condition),
+        EntryForm("genotypes", "Genotype", models.Genotype),
+        EntryForm("tms_sessions", "TMS session", models.TmsSession, parent="tms_courses", parent_key="sessions"),
+    )
+}
+
+
+def fields(model: type[BaseModel]) -> list[FieldSpec]:
+    """The model's simple fields as form inputs (nested objects and lists of objects have their
+    own forms)."""
+    specs = []
+    for name, info in model.model_fields.items():
+        spec = _spec(name, info.annotation, info.is_required(), info.description)
+        if spec is not None:
+            specs.append(spec)
+    return specs
+
+
+def _spec(name: str, annotation: Any, required: bool, hint: str | None) -> FieldSpec | None:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    optional = typing.get_origin(annotation) in (typing.Union, types.UnionType)
+    inner = args[0] if optional and len(args) == 1 else annotation
+    if typing.get_origin(inner) is Literal:
+        return FieldSpec(name, "choice", required, tuple(str(c) for c in typing.get_args(inner)), hint)
+    if inner is bool:
+        return FieldSpec(name, "yesno", required, (), hint)
+    if inner is dt.date:
+        return FieldSpec(name, "date", required, (), hint)
+    if inner in (int, float):
+        return FieldSpec(name, "number", required, (), hint)
+    if inner is str:
+        return FieldSpec(name, "text", required, (), hint)
+    if typing.get_origin(inner) is tuple and typing.get_args(inner)[0] in (str, int):
+        return FieldSpec(name, "list", required, (), hint)
+    return None  # a nested object or a list of objects
+
+
+def entry(specs: list[FieldSpec], form: dict[str, str]) -> dict[str, Any]:
+    """The form's values as a record entry: blanks are left out, numbers and lists converted so
+    the record's strict checks see what was meant (a wrong value still reaches them, named)."""
+    out: dict[str, Any] = {}
+    for spec in specs:
+        raw = form.get(spec.name, "").strip()
+        if raw == "":
+            continue
+        if spec.kind == "number":
+            out[spec.name] = _number(raw)
+        elif spec.kind == "yesno":
+            out[spec.name] = {"yes": True, "no": False}.get(raw, raw)
+        elif spec.kind == "list":
+            out[spec.name] = [_number(x) if x.strip().lstrip("-").isdigit() else x.strip() for x in raw.split(",")]
+        else:
+            out[spec.name] = raw
+    return out
+
+
+def _number(raw: str) -> Any:
+    try:
+        value = float(raw)
+    except ValueError:
+        return raw
+    return int(value) if value.is_integer() and "." not in raw else value
