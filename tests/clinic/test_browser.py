@@ -1,5 +1,6 @@
 """End to end in a real browser (headless Debian Chromium, driven by Playwright): log in,
-create a patient with two failed trials and PHQ-9 scores, see the TRD verdict and the options,
+create a patient, enter two failed trials (with their dose changes) and PHQ-9 scores in the
+forms, see the TRD verdict and the options,
 download the PDF, and complete a self-report link on a phone-sized screen.
 
 Skips when Chromium is missing, unless TRDNAV_REQUIRE_BROWSER=1 (set by .ci/run, which installs it).
@@ -27,21 +28,16 @@ pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
+# the patient and the episode are imported; the trials, dose changes and scores are entered in forms
 RECORD = {
     "patient": {"id": "browser-1", "birth_date": "1980-05-01", "sex": "female"},
     "episodes": [{"id": "e1", "start": "2025-01-06", "diagnosis": "mdd", "psychotic_features": False}],
-    "trials": [
-        {"id": "t1", "treatment": "sertraline", "start": "2025-01-13", "stop": "2025-03-24",
-         "doses": [{"date": "2025-01-13", "dose": 100}, {"date": "2025-01-27", "dose": 150}], "adherence": "good"},
-        {"id": "t2", "treatment": "venlafaxine", "start": "2025-03-24", "stop": "2025-06-02",
-         "doses": [{"date": "2025-03-24", "dose": 150}, {"date": "2025-04-07", "dose": 225}], "adherence": "good"},
-    ],
-    "scales": [
-        {"instrument": "phq9", "date": "2025-01-13", "total": 20},
-        {"instrument": "phq9", "date": "2025-03-24", "total": 19},
-        {"instrument": "phq9", "date": "2025-06-02", "total": 18},
-    ],
-}  # fmt: skip
+}
+TRIALS = [
+    ("t1", "sertraline", "2025-01-13", "2025-03-24", [("2025-01-13", "100"), ("2025-01-27", "150")]),
+    ("t2", "venlafaxine", "2025-03-24", "2025-06-02", [("2025-03-24", "150"), ("2025-04-07", "225")]),
+]
+PHQ9 = [("2025-01-13", "20"), ("2025-03-24", "19"), ("2025-06-02", "18")]
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +84,31 @@ def test_a_clinician_and_a_patient_in_a_real_browser(server: str, tmp_path: Path
         page.get_by_label("Record (JSON)").fill(json.dumps(RECORD))
         page.get_by_role("button", name="Check, assess and save").click()
         expect(page.get_by_role("heading", name="Patient browser-1")).to_be_visible()
+        patient_url = page.url
+        save = page.get_by_role("button", name="Check, assess and save")
+        for trial_id, drug, start, stop, doses in TRIALS:
+            page.goto(f"{patient_url}/add/trials")
+            page.locator("input[name=id]").fill(trial_id)
+            page.locator("input[name=treatment]").fill(drug)
+            page.locator("input[name=start]").fill(start)
+            page.locator("input[name=stop]").fill(stop)
+            page.locator("select[name=adherence]").select_option("good")
+            save.click()
+            expect(page.get_by_role("heading", name="Patient browser-1")).to_be_visible()
+            for day, mg in doses:
+                page.goto(f"{patient_url}/add/doses")
+                page.locator("select[name=parent]").select_option(trial_id)
+                page.locator("input[name=date]").fill(day)
+                page.locator("input[name=dose]").fill(mg)
+                save.click()
+                expect(page.get_by_role("heading", name="Patient browser-1")).to_be_visible()
+        for day, total in PHQ9:
+            page.goto(f"{patient_url}/add/scales")
+            page.locator("input[name=instrument]").fill("phq9")
+            page.locator("input[name=date]").fill(day)
+            page.locator("input[name=total]").fill(total)
+            save.click()
+            expect(page.get_by_role("heading", name="Patient browser-1")).to_be_visible()
         verdicts = page.locator("h2:has-text('TRD verdicts') + ul")
         expect(verdicts).to_contain_text("Sforzini 2022")
         expect(verdicts).to_contain_text("trd")

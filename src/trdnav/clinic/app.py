@@ -19,7 +19,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
 def create_app(settings: Settings) -> FastAPI:
-    from trdnav.clinic.routes import admin, auth, patients, self_report
+    from trdnav.clinic.routes import admin, auth, entries, patients, self_report
     from trdnav.knowledge.loader import load_kb
 
     engine = make_engine(settings.database_url)
@@ -40,6 +40,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(auth.router)
     app.include_router(patients.router)
+    app.include_router(entries.router)
     app.include_router(admin.router)
     app.include_router(self_report.clinician)
     app.include_router(self_report.public)

@@ -49,3 +49,24 @@ def summary(text: str | None) -> Summary | None:
     alerts = [f["message"] for f in data["safety"]["findings"] if f["severity"] in ("contraindicated", "major")]
     alerts += [w["message"] for w in data["warnings"] if w["kind"] == "safety"]
     return Summary(verdicts, stages, latest, tuple(alerts))
+
+
+def record_entries(record_json: str) -> list[tuple[str, list[str]]]:
+    """Each top-level collection of the record with a one-line label per entry."""
+    from trdnav.clinic.forms import FORMS
+
+    record: dict[str, Any] = json.loads(record_json)
+    out = []
+    for name, form in FORMS.items():
+        if form.parent is not None:
+            continue
+        out.append((name, [_label(e) for e in record.get(name, [])]))
+    return out
+
+
+def _label(e: dict[str, Any]) -> str:
+    parts = [
+        str(e[k]) for k in ("id", "treatment", "instrument", "drug", "name", "code", "gene", "diagnosis") if k in e
+    ]
+    parts += [f"{k} {e[k]}" for k in ("start", "date", "stop", "total", "diplotype", "phenotype", "dose") if k in e]
+    return ", ".join(parts)

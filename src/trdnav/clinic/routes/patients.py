@@ -23,7 +23,7 @@ from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_use
 from trdnav.clinic.records import assess_text, save_change, store_assessment
 from trdnav.clinic.routes.auth import csrf_token
 from trdnav.clinic.store.models import Patient, StoredAssessment, User
-from trdnav.clinic.views import load_assessment, summary
+from trdnav.clinic.views import load_assessment, record_entries, summary
 
 router = APIRouter(prefix="/patients", dependencies=[Depends(current_user)])
 
@@ -118,6 +118,7 @@ def patient_page(request: Request, session: SessionDep, user: CurrentUser, patie
         "a": assessment,
         "notices": notices,
         "forms": [s for s in request.app.state.kb.scales.scales if s.questionnaire is not None],
+        "record_entries": record_entries(patient.record_json),
     }
     return templates.TemplateResponse(request, "patient.html.j2", context)
 

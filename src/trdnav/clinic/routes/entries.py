@@ -1,0 +1,107 @@
+"""Adding and removing record entries through forms (episodes, trials, dose changes, scale
+scores, co-medications, conditions, genotypes, TMS sessions). Each change goes through the
+same save path as an edit: checked, assessed, version-checked, stored, audited."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from trdnav.clinic.app import templates
+from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_user
+from trdnav.clinic.forms import FORMS, EntryForm, entry, fields
+from trdnav.clinic.records import save_change
+from trdnav.clinic.routes.auth import csrf_token
+from trdnav.clinic.routes.patients import _patient
+from trdnav.clinic.store.models import Patient
+
+router = APIRouter(prefix="/patients", dependencies=[Depends(current_user)])
+
+
+def _form(collection: str) -> EntryForm:
+    if collection not in FORMS:
+        raise HTTPException(status_code=404, detail=f"No form for {collection!r}.")
+    return FORMS[collection]
+
+
+def _parents(record: dict[str, Any], form: EntryForm) -> list[str]:
+    return [str(e.get("id")) for e in record.get(form.parent or "", [])]
+
+
+def _page(request: Request, user: Any, patient: Patient, form: EntryForm, **extra: Any) -> dict[str, Any]:
+    record = json.loads(patient.record_json)
+    return {
+        "user": user,
+        "csrf": csrf_token(request),
+        "patient": patient,
+        "form": form,
+        "specs": fields(form.model),
+        "parents": _parents(record, form),
+        "values": {},
+        "problems": (),
+        "conflict": None,
+        "version": patient.version,
+        **extra,
+    }
+
+
+@router.get("/{patient_id}/add/{collection}")
+def add_form(request: Request, session: SessionDep, user: CurrentUser, patient_id: int, collection: str) -> Response:
+    form = _form(collection)
+    patient = _patient(session, patient_id)
+    return templates.TemplateResponse(request, "entry.html.j2", _page(request, user, patient, form))
+
+
+@router.post("/{patient_id}/add/{collection}", dependencies=[CsrfChecked])
+async def add_entry(
+    request: Request, session: SessionDep, user: CurrentUser, patient_id: int, collection: str
+) -> Response:
+    form = _form(collection)
+    patient = _patient(session, patient_id)
+    posted = {k: str(v) for k, v in (await request.form()).items()}
+    record = json.loads(patient.record_json)
+    new = entry(fields(form.model), posted)
+    if form.parent is None:
+        record.setdefault(collection, []).append(new)
+    else:
+        owner = next((e for e in record.get(form.parent, []) if str(e.get("id")) == posted.get("parent")), None)
+        if owner is None:
+            problems = (f"{form.parent}: choose one of {', '.join(_parents(record, form)) or 'none recorded'}",)
+            page = _page(request, user, patient, form, values=posted, problems=problems)
+            return templates.TemplateResponse(request, "entry.html.j2", page, status_code=422)
+        assert form.parent_key is not None
+        owner.setdefault(form.parent_key, []).append(new)
+    version = int(posted.get("version", "0") or 0)
+    text = json.dumps(record, ensure_ascii=False)
+    refused = save_change(request, session, patient, user, text, version, f"{form.title.lower()} added")
+    if refused is None:
+        return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+    patient = _patient(session, patient_id)
+    page = _page(
+        request, user, patient, form, values=posted, problems=refused.problems, conflict=refused.conflict,
+        version=version if refused.conflict is None else patient.version,
+    )  # fmt: skip
+    return templates.TemplateResponse(request, "entry.html.j2", page, status_code=409 if refused.conflict else 422)
+
+
+@router.post("/{patient_id}/remove/{collection}/{index}", dependencies=[CsrfChecked])
+async def remove_entry(
+    request: Request, session: SessionDep, user: CurrentUser, patient_id: int, collection: str, index: int
+) -> Response:
+    patient = _patient(session, patient_id)
+    record = json.loads(patient.record_json)
+    entries = record.get(collection)
+    if collection not in FORMS or FORMS[collection].parent is not None or not entries or not 0 <= index < len(entries):
+        raise HTTPException(status_code=404, detail="No such entry.")
+    removed = entries.pop(index)
+    version = int(str((await request.form()).get("version", "0")) or 0)
+    text = json.dumps(record, ensure_ascii=False)
+    label = removed.get("id") or removed.get("drug") or removed.get("name") or removed.get("gene") or index
+    refused = save_change(request, session, patient, user, text, version, f"{collection} entry {label} removed")
+    if refused is not None:
+        detail = refused.conflict or "; ".join(refused.problems)
+        raise HTTPException(status_code=409 if refused.conflict else 422, detail=f"Not removed: {detail}")
+    return RedirectResponse(f"/patients/{patient.id}", status_code=303)

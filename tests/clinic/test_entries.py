@@ -1,0 +1,114 @@
+"""Record entries through forms: each add or remove is checked, assessed, version-checked,
+stored and audited like an edit; a bad value names its field and keeps what was typed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from conftest import login
+from trdnav.clinic.forms import FORMS, fields
+from trdnav.clinic.store.models import AuditEvent, Patient
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "records" / "01-two-ssri-failures.json"
+
+
+def new_patient(client: TestClient) -> tuple[int, str]:
+    csrf = login(client)
+    created = client.post("/patients/new", data={"record_json": EXAMPLE.read_text(), "csrf_token": csrf})
+    return int(created.headers["location"].rsplit("/", 1)[1]), csrf
+
+
+def record(app: FastAPI, patient_id: int) -> tuple[dict, int]:
+    with app.state.sessions() as session:
+        patient = session.get(Patient, patient_id)
+        return json.loads(patient.record_json), patient.version
+
+
+def test_form_fields_come_from_the_record_format():
+    kinds = {f.name: f.kind for f in fields(FORMS["episodes"].model)}
+    assert kinds["start"] == "date" and kinds["diagnosis"] == "choice" and kinds["psychotic_features"] == "yesno"
+    trial = {f.name: f for f in fields(FORMS["trials"].model)}
+    assert "doses" not in trial  # dose changes have their own form
+    assert trial["treatment"].required and "sertraline" not in trial["treatment"].choices
+    assert {f.name: f.kind for f in fields(FORMS["scales"].model)}["items"] == "list"
+
+
+def test_adding_a_trial_a_dose_change_and_a_scale_score(app: FastAPI, client: TestClient):
+    patient_id, csrf = new_patient(client)
+    page = client.get(f"/patients/{patient_id}/add/trials")
+    assert page.status_code == 200 and 'name="treatment"' in page.text
+    added = client.post(
+        f"/patients/{patient_id}/add/trials",
+        data={"csrf_token": csrf, "version": "1", "id": "t3", "treatment": "bupropion", "start": "2025-07-07",
+              "adherence": "good"},
+    )  # fmt: skip
+    assert added.status_code == 303, added.text
+    dose = client.post(
+        f"/patients/{patient_id}/add/doses",
+        data={"csrf_token": csrf, "version": "2", "parent": "t3", "date": "2025-07-07", "dose": "150"},
+    )
+    assert dose.status_code == 303, dose.text
+    score = client.post(
+        f"/patients/{patient_id}/add/scales",
+        data={"csrf_token": csrf, "version": "3", "instrument": "phq9", "date": "2025-08-04",
+              "items": "2,2,1,1,1,1,1,1,0"},
+    )  # fmt: skip
+    assert score.status_code == 303, score.text
+    data, version = record(app, patient_id)
+    assert version == 4
+    assert data["trials"][-1] == {
+        "id": "t3", "treatment": "bupropion", "start": "2025-07-07", "adherence": "good",
+        "doses": [{"date": "2025-07-07", "dose": 150}],
+    }  # fmt: skip
+    assert data["scales"][-1]["items"] == [2, 2, 1, 1, 1, 1, 1, 1, 0]
+    with app.state.sessions() as session:
+        details = list(session.scalars(select(AuditEvent.detail).where(AuditEvent.action == "update")))
+    assert [d.split(";")[0] for d in details] == ["treatment trial added", "dose change added", "scale score added"]
+
+
+def test_a_bad_entry_names_the_field_and_keeps_what_was_typed(app: FastAPI, client: TestClient):
+    patient_id, csrf = new_patient(client)
+    bad = client.post(
+        f"/patients/{patient_id}/add/trials",
+        data={"csrf_token": csrf, "version": "1", "id": "t3", "treatment": "bupropin", "start": "2025-07-07"},
+    )
+    assert bad.status_code == 422
+    assert "trials[2].treatment" in bad.text and "did you mean" in bad.text
+    assert 'value="bupropin"' in bad.text
+    assert record(app, patient_id)[1] == 1
+    orphan = client.post(
+        f"/patients/{patient_id}/add/tms_sessions", data={"csrf_token": csrf, "version": "1", "date": "2025-07-07"}
+    )
+    assert orphan.status_code == 422 and "tms_courses: choose one of none recorded" in orphan.text
+
+
+def test_a_stale_form_is_refused_and_an_entry_can_be_removed(app: FastAPI, client: TestClient):
+    patient_id, csrf = new_patient(client)
+    client.post(
+        f"/patients/{patient_id}/add/medications", data={"csrf_token": csrf, "version": "1", "drug": "ibuprofen"}
+    )
+    stale = client.post(
+        f"/patients/{patient_id}/add/medications", data={"csrf_token": csrf, "version": "1", "drug": "omeprazole"}
+    )
+    assert stale.status_code == 409 and "What you entered is kept below" in stale.text
+    assert 'value="omeprazole"' in stale.text
+    data, version = record(app, patient_id)
+    assert [m["drug"] for m in data["medications"]] == ["ibuprofen"] and version == 2
+    removed = client.post(f"/patients/{patient_id}/remove/medications/0", data={"csrf_token": csrf, "version": "2"})
+    assert removed.status_code == 303
+    assert record(app, patient_id)[0]["medications"] == []
+    assert client.get(f"/patients/{patient_id}/add/nothing").status_code == 404
+
+
+def test_an_empty_form_field_named_like_a_dict_method_stays_empty(client: TestClient):
+    # regression: a field called "items" rendered Jinja's fallback to dict.items, which a browser
+    # then posted back (found by the end-to-end test)
+    patient_id, _ = new_patient(client)
+    page = client.get(f"/patients/{patient_id}/add/scales")
+    assert 'name="items" value=""' in page.text
+    assert "built-in method" not in page.text
