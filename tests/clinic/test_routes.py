@@ -185,3 +185,27 @@ def test_logout_ends_the_session(client: TestClient):
     csrf = login(client)
     client.post("/logout", data={"csrf_token": csrf})
     assert client.get("/patients").status_code == 303
+
+
+def test_the_dashboard_table_refreshes_alone_and_is_audited(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    patient_id = imported(client, csrf)
+    page = client.get("/patients")
+    assert 'hx-get="/patients/table"' in page.text and 'hx-trigger="every 60s"' in page.text
+    # the script is served from the app itself: no CDN
+    script = page.text.split('<script src="', 1)[1].split('"', 1)[0]
+    assert script.startswith("/static/") and client.get(script).status_code == 200
+    fragment = client.get("/patients/table", headers={"HX-Request": "true"})
+    assert fragment.status_code == 200
+    assert fragment.text.lstrip().startswith('<table id="patients"') and "<html" not in fragment.text
+    assert f'href="/patients/{patient_id}"' in fragment.text
+    assert actions(app)[-1] == "list_patients"
+    with app.state.sessions() as session:
+        last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert last is not None and "(refresh)" in (last.detail or "")
+
+
+def test_a_refresh_after_the_session_ended_moves_the_whole_page_to_login(client: TestClient):
+    response = client.get("/patients/table", headers={"HX-Request": "true"})
+    assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"
+    assert "<table" not in response.text

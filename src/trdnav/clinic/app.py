@@ -48,6 +48,9 @@ def create_app(settings: Settings) -> FastAPI:
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, _exc: LoginRequired) -> Response:
         # deny by default: every patient page needs a session
+        if request.headers.get("HX-Request"):
+            # an htmx refresh after the session ended: move the whole page, not the fragment
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
         if request.method == "GET":
             return RedirectResponse("/login", status_code=303)
         return HTMLResponse("Log in first.", status_code=401)

@@ -23,7 +23,7 @@ from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_use
 from trdnav.clinic.records import assess_text, save_change, store_assessment
 from trdnav.clinic.routes.auth import csrf_token
 from trdnav.clinic.store.models import Patient, StoredAssessment, User
-from trdnav.clinic.views import load_assessment, record_entries, summary
+from trdnav.clinic.views import Summary, load_assessment, record_entries, summary
 
 router = APIRouter(prefix="/patients", dependencies=[Depends(current_user)])
 
@@ -52,18 +52,31 @@ def _store(session: Session, patient: Patient, text: str, user: User) -> None:
     store_assessment(session, patient, text, user.id, dt.date.today())
 
 
-@router.get("")
-def patient_list(request: Request, session: SessionDep, user: CurrentUser) -> Response:
-    patients = session.scalars(select(Patient).order_by(Patient.local_id)).all()
+def _rows(session: Session) -> list[tuple[Patient, Summary | None]]:
     rows = []
-    for p in patients:
+    for p in session.scalars(select(Patient).order_by(Patient.local_id)).all():
         latest = _latest(session, p.id)
         rows.append((p, summary(latest.assessment_json if latest else None)))
+    return rows
+
+
+@router.get("")
+def patient_list(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    rows = _rows(session)
     audit.record(session, request, user, "list_patients", detail=f"{len(rows)} patients")
     session.commit()
     return templates.TemplateResponse(
         request, "patients.html.j2", {"user": user, "csrf": csrf_token(request), "rows": rows}
     )
+
+
+@router.get("/table")
+def patient_table(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    """The list's table alone, for the dashboard's periodic refresh (htmx)."""
+    rows = _rows(session)
+    audit.record(session, request, user, "list_patients", detail=f"{len(rows)} patients (refresh)")
+    session.commit()
+    return templates.TemplateResponse(request, "patients_table.html.j2", {"rows": rows})
 
 
 @router.get("/new")
