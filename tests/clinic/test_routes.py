@@ -7,6 +7,7 @@ import html
 import json
 from pathlib import Path
 
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -209,3 +210,86 @@ def test_a_refresh_after_the_session_ended_moves_the_whole_page_to_login(client:
     response = client.get("/patients/table", headers={"HX-Request": "true"})
     assert response.status_code == 401 and response.headers["HX-Redirect"] == "/login"
     assert "<table" not in response.text
+
+
+def test_the_patient_page_shows_each_change_with_its_author_and_time(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    patient_id = imported(client, csrf)
+    client.post("/logout", data={"csrf_token": csrf})
+    csrf = login(client, "boss")
+    changed = json.loads(EXAMPLE.read_text())
+    changed["screens"] = []
+    saved = client.post(
+        f"/patients/{patient_id}/edit", data={"record_json": json.dumps(changed), "version": "1", "csrf_token": csrf}
+    )
+    assert saved.status_code == 303
+    page = client.get(f"/patients/{patient_id}")
+    rows = page.text.split('aria-label="Changes"', 1)[1].split("</table>", 1)[0].split("<tr>")[2:]
+    # newest first; reads (this page view included) are not changes
+    assert "boss" in rows[0] and "update: record edited; record version 2" in rows[0]
+    assert "clin" in rows[1] and "create: record imported and assessed" in rows[1]
+    assert len(rows) == 2
+    with app.state.sessions() as session:
+        times = [e.at for e in session.scalars(select(AuditEvent).where(AuditEvent.action.in_(["create", "update"])))]
+    assert all(f"{t:%Y-%m-%d %H:%M}" in page.text for t in times)
+
+
+def test_every_patient_read_and_write_adds_an_audit_row(app: FastAPI, client: TestClient):
+    """Walks every route that touches patient data; a new route without a line here fails."""
+    csrf = login(client)
+    pid = imported(client, csrf)
+    record = json.loads(EXAMPLE.read_text())
+
+    def version() -> str:
+        with app.state.sessions() as session:
+            return str(session.get(Patient, pid).version)
+
+    def link() -> httpx2.Response:
+        return client.post(f"/patients/{pid}/self-report", data={"instrument": "phq9", "csrf_token": csrf})
+
+    token_path = link().text.split('value="https://testserver/r/', 1)[1].split('"', 1)[0]
+    requests = {
+        ("GET", "/patients"): lambda: client.get("/patients"),
+        ("GET", "/patients/table"): lambda: client.get("/patients/table"),
+        ("POST", "/patients/new"): lambda: client.post(
+            "/patients/new",
+            data={
+                "record_json": json.dumps(record | {"patient": record["patient"] | {"id": "other"}}),
+                "csrf_token": csrf,
+            },
+        ),
+        ("GET", "/patients/{patient_id}"): lambda: client.get(f"/patients/{pid}"),
+        ("POST", "/patients/{patient_id}/assess"): lambda: client.post(
+            f"/patients/{pid}/assess", data={"csrf_token": csrf}
+        ),
+        ("GET", "/patients/{patient_id}/edit"): lambda: client.get(f"/patients/{pid}/edit"),
+        ("POST", "/patients/{patient_id}/edit"): lambda: client.post(
+            f"/patients/{pid}/edit", data={"record_json": json.dumps(record), "version": version(), "csrf_token": csrf}
+        ),
+        ("GET", "/patients/{patient_id}/record.json"): lambda: client.get(f"/patients/{pid}/record.json"),
+        ("GET", "/patients/{patient_id}/report.{kind}"): lambda: client.get(f"/patients/{pid}/report.html"),
+        ("GET", "/patients/{patient_id}/add/{collection}"): lambda: client.get(f"/patients/{pid}/add/conditions"),
+        ("POST", "/patients/{patient_id}/add/{collection}"): lambda: client.post(
+            f"/patients/{pid}/add/conditions",
+            data={"name": "hypertension", "version": version(), "csrf_token": csrf},
+        ),
+        ("POST", "/patients/{patient_id}/remove/{collection}/{index}"): lambda: client.post(
+            f"/patients/{pid}/remove/conditions/0", data={"version": version(), "csrf_token": csrf}
+        ),
+        ("POST", "/patients/{patient_id}/self-report"): link,
+        ("GET", "/r/{token}"): lambda: client.get(f"/r/{token_path}"),
+        ("POST", "/r/{token}"): lambda: client.post(f"/r/{token_path}", data={f"item{n}": "1" for n in range(1, 10)}),
+    }
+    # pages that show or take no patient data
+    exempt = {("GET", "/patients/new"), ("GET", "/"), ("GET", "/login"), ("GET", "/healthz"), ("GET", "/admin/audit")}
+    exempt |= {("POST", "/login"), ("POST", "/logout")}  # audited as logins, tested above
+    routes = {(m, r.path) for r in all_routes(app) for m in getattr(r, "methods", ()) if m != "HEAD"}
+    assert routes - exempt == set(requests), "every route that touches patient data has a request here"
+    for (method, path), send in requests.items():
+        with app.state.sessions() as session:
+            before = session.scalar(select(func.max(AuditEvent.id))) or 0
+        assert send().status_code < 400, (method, path)
+        with app.state.sessions() as session:
+            rows = session.scalars(select(AuditEvent).where(AuditEvent.id > before)).all()
+        assert rows, f"{method} {path} left no audit row"
+        assert all(r.patient_id is not None or r.action == "list_patients" for r in rows), (method, path)

@@ -88,3 +88,20 @@ def test_bad_link_requests_are_refused(app: FastAPI, client: TestClient):
         f"/patients/{patient_id}/self-report", data={"instrument": "phq9", "hours": "1000", "csrf_token": csrf}
     )
     assert long.status_code == 422 and "hours" in long.text
+
+
+def test_a_self_report_that_lands_during_an_edit_wins_and_the_editor_is_told_who(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    patient_id, path = make_link(client, csrf)
+    form = client.get(f"/patients/{patient_id}/edit")
+    assert 'name="version" value="1"' in form.text
+    with TestClient(app, base_url="https://testserver") as phone:
+        assert phone.post(path, data=answered(ANSWERS)).status_code == 200
+    mine = EXAMPLE.read_text()
+    lost = client.post(f"/patients/{patient_id}/edit", data={"record_json": mine, "version": "1", "csrf_token": csrf})
+    assert lost.status_code == 409 and "the patient (self-report) saved this record" in lost.text
+    with app.state.sessions() as session:
+        assert json.loads(session.get(Patient, patient_id).record_json)["scales"][-1]["items"] == ANSWERS
+    page = client.get(f"/patients/{patient_id}")
+    history = page.text.split('aria-label="Changes"', 1)[1]
+    assert "self-report" in history and "self report submit: phq9 via link" in history

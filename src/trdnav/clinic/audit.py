@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trdnav.clinic.store.models import AuditEvent, User
@@ -28,3 +29,18 @@ def record(
             client=request.client.host if request.client else "",
         )
     )
+
+
+# the actions that changed a patient's record or its assessments (reads are left out)
+CHANGES = ("create", "update", "assess", "self_report_link", "self_report_submit")
+
+
+def changes(session: Session, patient_id: int, limit: int = 50) -> list[AuditEvent]:
+    """A patient's changes, newest first: who, when and what, from the audit table."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.patient_id == patient_id, AuditEvent.action.in_(CHANGES))
+        .order_by(AuditEvent.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(query))

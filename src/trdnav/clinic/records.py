@@ -61,7 +61,7 @@ def save_change(
     """Check, assess and save a new text of a patient's record, read at `version`. Returns
     None when saved, or why not (nothing is saved then)."""
     if version != patient.version:
-        return Refused(conflict=conflict_message(patient, session.get(User, patient.updated_by)))
+        return Refused(conflict=conflict_message(session, patient))
     today = dt.date.today()
     local_id, assessment, problems = assess_text(request.app.state.kb, text, today)
     clash = session.scalar(select(Patient).where(Patient.local_id == local_id, Patient.id != patient.id))
@@ -79,15 +79,21 @@ def save_change(
         session.rollback()
         current = session.get(Patient, patient.id)
         assert current is not None
-        return Refused(conflict=conflict_message(current, session.get(User, current.updated_by)))
+        return Refused(conflict=conflict_message(session, current))
     store_assessment(session, patient, assessment, user.id, today)
     audit.record(session, request, user, "update", patient.id, f"{detail}; record version {patient.version}")
     session.commit()
     return None
 
 
-def conflict_message(patient: Patient, editor: User | None) -> str:
-    who = editor.username if editor else "someone"
+def conflict_message(session: Session, patient: Patient) -> str:
+    # the audit trail names who saved last: a clinician, or the patient through a self-report link
+    last = audit.changes(session, patient.id, limit=1)
+    if last and last[0].action == "self_report_submit":
+        who = "the patient (self-report)"
+    else:
+        editor = session.get(User, patient.updated_by)
+        who = editor.username if editor else "someone"
     return (
         f"{who} saved this record at {patient.updated_at:%Y-%m-%d %H:%M} UTC while you were editing "
         f"(now version {patient.version}). What you entered is kept below."

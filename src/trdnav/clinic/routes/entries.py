@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
+from trdnav.clinic import audit
 from trdnav.clinic.app import templates
 from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_user
 from trdnav.clinic.forms import FORMS, EntryForm, entry, fields
@@ -52,6 +53,9 @@ def _page(request: Request, user: Any, patient: Patient, form: EntryForm, **extr
 def add_form(request: Request, session: SessionDep, user: CurrentUser, patient_id: int, collection: str) -> Response:
     form = _form(collection)
     patient = _patient(session, patient_id)
+    # the form lists the record's own entries (e.g. its trials, for a dose change): a read
+    audit.record(session, request, user, "read", patient.id, f"{collection} entry form")
+    session.commit()
     return templates.TemplateResponse(request, "entry.html.j2", _page(request, user, patient, form))
 
 

@@ -132,6 +132,7 @@ def patient_page(request: Request, session: SessionDep, user: CurrentUser, patie
         "notices": notices,
         "forms": [s for s in request.app.state.kb.scales.scales if s.questionnaire is not None],
         "record_entries": record_entries(patient.record_json),
+        "changes": audit.changes(session, patient.id),
     }
     return templates.TemplateResponse(request, "patient.html.j2", context)
 
