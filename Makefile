@@ -2,7 +2,7 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: install check test lint schemas docs bench example
+.PHONY: install check test lint schemas docs bench example screenshots
 
 $(PY):
 	python3 -m venv $(VENV)
@@ -34,3 +34,7 @@ bench: install
 
 example: install
 	$(VENV)/bin/trdnav assess examples/records/02-worked-example.json --as-of 2025-11-01
+
+# the README's pictures, taken by the end-to-end browser test (needs Debian's chromium)
+screenshots: install
+	TRDNAV_SCREENSHOTS=docs/screenshots TRDNAV_REQUIRE_BROWSER=1 $(PY) -m pytest -q tests/clinic/test_browser.py

@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -38,6 +39,14 @@ TRIALS = [
     ("t2", "venlafaxine", "2025-03-24", "2025-06-02", [("2025-03-24", "150"), ("2025-04-07", "225")]),
 ]
 PHQ9 = [("2025-01-13", "20"), ("2025-03-24", "19"), ("2025-06-02", "18")]
+# `make screenshots` sets this to docs/screenshots: the README's pictures come from this test
+SHOTS = os.environ.get("TRDNAV_SCREENSHOTS")
+
+
+def shot(page: Any, name: str) -> None:  # playwright's Page, imported inside the test
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +80,7 @@ def test_a_clinician_and_a_patient_in_a_real_browser(server: str, tmp_path: Path
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True)
-        desk = browser.new_context(accept_downloads=True)
+        desk = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900})
         page = desk.new_page()
         page.goto(f"{server}/patients")
         expect(page).to_have_url(f"{server}/login")  # deny by default
@@ -93,6 +102,8 @@ def test_a_clinician_and_a_patient_in_a_real_browser(server: str, tmp_path: Path
             page.locator("input[name=start]").fill(start)
             page.locator("input[name=stop]").fill(stop)
             page.locator("select[name=adherence]").select_option("good")
+            if trial_id == "t2":
+                shot(page, "entry-form")
             save.click()
             expect(page.get_by_role("heading", name="Patient browser-1")).to_be_visible()
             for day, mg in doses:
@@ -113,6 +124,8 @@ def test_a_clinician_and_a_patient_in_a_real_browser(server: str, tmp_path: Path
         expect(verdicts).to_contain_text("Sforzini 2022")
         expect(verdicts).to_contain_text("trd")
         expect(page.locator("h2:has-text('Next steps') + ol li").first).to_be_visible()
+        page.locator("h2:has-text('TRD verdicts')").scroll_into_view_if_needed()
+        shot(page, "patient")
 
         with page.expect_download() as download:
             page.get_by_role("link", name="Download the PDF report").click()
@@ -133,9 +146,13 @@ def test_a_clinician_and_a_patient_in_a_real_browser(server: str, tmp_path: Path
         answers = [1, 2, 1, 2, 1, 1, 0, 0, 1]
         for n, value in enumerate(answers, 1):
             form.locator(f"input[name=item{n}][value='{value}']").check()
+        shot(form, "self-report-phone")
         form.get_by_role("button", name="Send my answers").click()
         expect(form.get_by_role("heading", name="Thank you")).to_be_visible()
 
         page.goto(f"{server}/patients")
         expect(page.locator("td .alert").first).to_contain_text("item 9")
+        # the table's refresh is htmx, served by the app itself
+        assert page.evaluate("typeof htmx") == "object"
+        shot(page, "dashboard")
         browser.close()
