@@ -293,3 +293,37 @@ def test_every_patient_read_and_write_adds_an_audit_row(app: FastAPI, client: Te
             rows = session.scalars(select(AuditEvent).where(AuditEvent.id > before)).all()
         assert rows, f"{method} {path} left no audit row"
         assert all(r.patient_id is not None or r.action == "list_patients" for r in rows), (method, path)
+
+
+FAIL_ASSESSMENT_INSERTS = {
+    "sqlite": [
+        "CREATE TRIGGER fail_insert BEFORE INSERT ON assessments BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION fail_insert() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'disk trouble'; END $$",
+        "CREATE TRIGGER fail_insert BEFORE INSERT ON assessments FOR EACH ROW EXECUTE FUNCTION fail_insert()",
+    ],
+}
+
+
+def test_a_database_failure_mid_write_rolls_back_the_whole_change(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    patient_id = imported(client, csrf)
+    before = actions(app)
+    # a real failure inside the save: the record row is updated, then storing its assessment fails
+    with app.state.engine.begin() as connection:
+        for statement in FAIL_ASSESSMENT_INSERTS[app.state.engine.dialect.name]:
+            connection.execute(text(statement))
+    changed = json.loads(EXAMPLE.read_text())
+    changed["patient"]["sex"] = "female"
+    response = client.post(
+        f"/patients/{patient_id}/edit", data={"record_json": json.dumps(changed), "version": "1", "csrf_token": csrf}
+    )
+    assert response.status_code == 503 and "nothing was saved" in response.text
+    assert "Traceback" not in response.text and "female" not in response.text
+    with app.state.sessions() as session:
+        patient = session.get(Patient, patient_id)
+        assert patient.version == 1 and patient.record_json == EXAMPLE.read_text()
+        assert session.scalar(select(func.count()).select_from(StoredAssessment)) == 1
+    assert actions(app) == before  # no audit row for a change that did not happen

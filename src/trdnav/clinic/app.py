@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.sessions import SessionMiddleware
 
 from trdnav.clinic.deps import LoginRequired
@@ -15,6 +17,7 @@ from trdnav.clinic.settings import Settings
 from trdnav.clinic.store.db import make_engine, migrate, session_factory
 
 HERE = Path(__file__).parent
+log = logging.getLogger("trdnav.clinic")
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 
 
@@ -60,6 +63,17 @@ def create_app(settings: Settings) -> FastAPI:
         return templates.TemplateResponse(
             request, "error.html.j2", {"status": exc.status_code, "message": exc.detail}, status_code=exc.status_code
         )
+
+    @app.exception_handler(SQLAlchemyError)
+    async def _database(request: Request, exc: SQLAlchemyError) -> Response:
+        # the request's session is rolled back as it closes: a failed change leaves nothing behind
+        log.error("database error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        message = (
+            "The database could not complete this request, so nothing was saved. "
+            "Go back: what you typed is still in the form. Try again, or tell your administrator if it recurs."
+        )
+        context = {"status": 503, "message": message}
+        return templates.TemplateResponse(request, "error.html.j2", context, status_code=503)
 
     @app.get("/healthz", include_in_schema=False)
     def _health() -> dict[str, str]:

@@ -12,7 +12,8 @@ HERE = Path(__file__).parent
 
 
 def make_engine(url: str) -> Engine:
-    engine = create_engine(url, future=True)
+    # hide_parameters: a database error's message would otherwise carry the record it was saving
+    engine = create_engine(url, future=True, hide_parameters=True)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
