@@ -31,6 +31,7 @@ docs: install
 
 bench: install
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/clinic.py
 
 example: install
 	$(VENV)/bin/trdnav assess examples/records/02-worked-example.json --as-of 2025-11-01

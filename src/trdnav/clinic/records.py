@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from trdnav.clinic import audit
 from trdnav.clinic.store.models import Patient, StoredAssessment, User
-from trdnav.clinic.views import dump_assessment
+from trdnav.clinic.views import dump_assessment, summary, summary_to_json
 from trdnav.knowledge.loader import KnowledgeBase
 from trdnav.record.errors import RecordError
 
@@ -42,6 +42,7 @@ def store_assessment(session: Session, patient: Patient, assessment_json: str, u
             engine_version=data["engine_version"],
             kb_version=data["kb_version"],
             assessment_json=assessment_json,
+            summary_json=summary_to_json(summary(assessment_json)),
             created_by=user_id,
         )
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 
@@ -35,9 +35,17 @@ class Summary:
     alerts: tuple[str, ...]
 
 
-def summary(text: str | None) -> Summary | None:
-    if text is None:
-        return None
+def summary_to_json(s: Summary) -> str:
+    return json.dumps(asdict(s), ensure_ascii=False)
+
+
+def summary_from_json(text: str) -> Summary:
+    data = json.loads(text)
+    return Summary(data["verdicts"], data["stages"], data["latest_score"], tuple(data["alerts"]))
+
+
+def summary(text: str) -> Summary:
+    """The list's summary of an Assessment JSON."""
     data: dict[str, Any] = json.loads(text)
     verdicts = ", ".join(f"{d['definition_id']}: {d['verdict'].replace('_', ' ')}" for d in data["definitions"])
     stages = ", ".join(f"{s['model']}: {s['label']}" for s in data["stages"] if s.get("label"))

@@ -13,7 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from trdnav import __version__
@@ -23,7 +23,7 @@ from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_use
 from trdnav.clinic.records import assess_text, save_change, store_assessment
 from trdnav.clinic.routes.auth import csrf_token
 from trdnav.clinic.store.models import Patient, StoredAssessment, User
-from trdnav.clinic.views import Summary, load_assessment, record_entries, summary
+from trdnav.clinic.views import Summary, load_assessment, record_entries, summary, summary_from_json
 
 router = APIRouter(prefix="/patients", dependencies=[Depends(current_user)])
 
@@ -53,10 +53,27 @@ def _store(session: Session, patient: Patient, text: str, user: User) -> None:
 
 
 def _rows(session: Session) -> list[tuple[Patient, Summary | None]]:
-    rows = []
-    for p in session.scalars(select(Patient).order_by(Patient.local_id)).all():
-        latest = _latest(session, p.id)
-        rows.append((p, summary(latest.assessment_json if latest else None)))
+    """Each patient with the summary of their latest assessment, in one query."""
+    latest = (
+        select(StoredAssessment.patient_id, func.max(StoredAssessment.id).label("id"))
+        .group_by(StoredAssessment.patient_id)
+        .subquery()
+    )
+    query = (
+        select(Patient, StoredAssessment.id, StoredAssessment.summary_json)
+        .outerjoin(latest, latest.c.patient_id == Patient.id)
+        .outerjoin(StoredAssessment, StoredAssessment.id == latest.c.id)
+        .order_by(Patient.local_id)
+    )
+    rows: list[tuple[Patient, Summary | None]] = []
+    for patient, assessment_id, stored in session.execute(query):
+        if assessment_id is None:
+            rows.append((patient, None))
+        elif stored is not None:
+            rows.append((patient, summary_from_json(stored)))
+        else:  # stored before the summary column: read the Assessment itself
+            text = session.scalar(select(StoredAssessment.assessment_json).where(StoredAssessment.id == assessment_id))
+            rows.append((patient, summary(text) if text is not None else None))
     return rows
 
 

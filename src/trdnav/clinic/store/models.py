@@ -58,6 +58,9 @@ class StoredAssessment(Base):
     engine_version: Mapped[str] = mapped_column(String(40))
     kb_version: Mapped[str] = mapped_column(String(40))
     assessment_json: Mapped[str] = mapped_column(Text)
+    # what the patient list shows, taken from assessment_json when stored (views.Summary), so
+    # the list does not parse every patient's whole Assessment; null on rows stored before 0003
+    summary_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
