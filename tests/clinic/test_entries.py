@@ -78,13 +78,32 @@ def test_a_bad_entry_names_the_field_and_keeps_what_was_typed(app: FastAPI, clie
         data={"csrf_token": csrf, "version": "1", "id": "t3", "treatment": "bupropin", "start": "2025-07-07"},
     )
     assert bad.status_code == 422
-    assert "trials[2].treatment" in bad.text and "did you mean" in bad.text
+    # the problem is shown next to its field, and only that field is marked
+    treatment = bad.text.split('name="treatment"', 1)[1].split("</label>", 1)[0]
+    assert 'aria-invalid="true"' in treatment and "did you mean" in treatment and 'class="field-error"' in treatment
+    assert bad.text.count('aria-invalid="true"') == 1 and "Fix the fields marked below" in bad.text
     assert 'value="bupropin"' in bad.text
     assert record(app, patient_id)[1] == 1
     orphan = client.post(
         f"/patients/{patient_id}/add/tms_sessions", data={"csrf_token": csrf, "version": "1", "date": "2025-07-07"}
     )
     assert orphan.status_code == 422 and "tms_courses: choose one of none recorded" in orphan.text
+
+
+def test_a_bad_value_in_a_nested_entry_is_shown_next_to_its_field(app: FastAPI, client: TestClient):
+    patient_id, csrf = new_patient(client)
+    client.post(
+        f"/patients/{patient_id}/add/trials",
+        data={"csrf_token": csrf, "version": "1", "id": "t3", "treatment": "bupropion", "start": "2025-07-07"},
+    )
+    bad = client.post(
+        f"/patients/{patient_id}/add/doses",
+        data={"csrf_token": csrf, "version": "2", "parent": "t3", "date": "2025-07-07", "dose": "-150"},
+    )
+    assert bad.status_code == 422
+    dose = bad.text.split('name="dose"', 1)[1].split("</label>", 1)[0]
+    assert 'aria-invalid="true"' in dose and 'class="field-error"' in dose and "-150" in bad.text
+    assert record(app, patient_id)[1] == 2
 
 
 def test_a_stale_form_is_refused_and_an_entry_can_be_removed(app: FastAPI, client: TestClient):

@@ -24,9 +24,7 @@ def test_the_migrations_build_what_the_models_describe(app: FastAPI):
     assert differences == []
 
 
-def test_the_list_reads_a_stored_summary_and_an_assessment_stored_before_summaries(
-    app: FastAPI, client: TestClient
-):
+def test_the_list_reads_a_stored_summary_and_an_assessment_stored_before_summaries(app: FastAPI, client: TestClient):
     csrf = login(client)
     for n in (1, 2):
         record = json.loads(EXAMPLE.read_text())

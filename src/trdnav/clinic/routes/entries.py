@@ -43,10 +43,26 @@ def _page(request: Request, user: Any, patient: Patient, form: EntryForm, **extr
         "parents": _parents(record, form),
         "values": {},
         "problems": (),
+        "field_problems": {},
         "conflict": None,
         "version": patient.version,
         **extra,
     }
+
+
+def by_field(problems: tuple[str, ...], where: str) -> tuple[dict[str, list[str]], list[str]]:
+    """Split the record's problems into those of the new entry's own fields (shown next to
+    each field, without the path) and the rest (shown above the form)."""
+    inline: dict[str, list[str]] = {}
+    general = []
+    for problem in problems:
+        path, _, message = problem.partition(": ")
+        name = path.removeprefix(where + ".")
+        if path.startswith(where + ".") and name.isidentifier():
+            inline.setdefault(name, []).append(message)
+        else:
+            general.append(problem)
+    return inline, general
 
 
 @router.get("/{patient_id}/add/{collection}")
@@ -78,15 +94,21 @@ async def add_entry(
             return templates.TemplateResponse(request, "entry.html.j2", page, status_code=422)
         assert form.parent_key is not None
         owner.setdefault(form.parent_key, []).append(new)
+    if form.parent is None:
+        where = f"{collection}[{len(record[collection]) - 1}]"
+    else:
+        owners = record[form.parent]
+        where = f"{form.parent}[{owners.index(owner)}].{form.parent_key}[{len(owner[form.parent_key]) - 1}]"
     version = int(posted.get("version", "0") or 0)
     text = json.dumps(record, ensure_ascii=False)
     refused = save_change(request, session, patient, user, text, version, f"{form.title.lower()} added")
     if refused is None:
         return RedirectResponse(f"/patients/{patient.id}", status_code=303)
     patient = _patient(session, patient_id)
+    inline, general = by_field(refused.problems, where)
     page = _page(
-        request, user, patient, form, values=posted, problems=refused.problems, conflict=refused.conflict,
-        version=version if refused.conflict is None else patient.version,
+        request, user, patient, form, values=posted, problems=general, field_problems=inline,
+        conflict=refused.conflict, version=version if refused.conflict is None else patient.version,
     )  # fmt: skip
     return templates.TemplateResponse(request, "entry.html.j2", page, status_code=409 if refused.conflict else 422)
 
