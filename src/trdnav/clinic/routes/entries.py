@@ -86,6 +86,7 @@ async def add_entry(
     new = entry(fields(form.model), posted)
     if form.parent is None:
         record.setdefault(collection, []).append(new)
+        where = f"{collection}[{len(record[collection]) - 1}]"  # the new entry's path in problems
     else:
         owner = next((e for e in record.get(form.parent, []) if str(e.get("id")) == posted.get("parent")), None)
         if owner is None:
@@ -94,11 +95,8 @@ async def add_entry(
             return templates.TemplateResponse(request, "entry.html.j2", page, status_code=422)
         assert form.parent_key is not None
         owner.setdefault(form.parent_key, []).append(new)
-    if form.parent is None:
-        where = f"{collection}[{len(record[collection]) - 1}]"
-    else:
-        owners = record[form.parent]
-        where = f"{form.parent}[{owners.index(owner)}].{form.parent_key}[{len(owner[form.parent_key]) - 1}]"
+        at = record[form.parent].index(owner)
+        where = f"{form.parent}[{at}].{form.parent_key}[{len(owner[form.parent_key]) - 1}]"
     version = int(posted.get("version", "0") or 0)
     text = json.dumps(record, ensure_ascii=False)
     refused = save_change(request, session, patient, user, text, version, f"{form.title.lower()} added")
