@@ -131,3 +131,44 @@ def test_an_empty_form_field_named_like_a_dict_method_stays_empty(client: TestCl
     page = client.get(f"/patients/{patient_id}/add/scales")
     assert 'name="items" value=""' in page.text
     assert "built-in method" not in page.text
+
+
+def test_an_entry_is_edited_in_place_keeping_what_its_form_does_not_show(app: FastAPI, client: TestClient):
+    patient_id, csrf = new_patient(client)
+    before, _ = record(app, patient_id)
+    trial = before["trials"][0]
+    assert trial.get("doses"), "the example's first trial has dose changes"
+    page = client.get(f"/patients/{patient_id}/edit/trials/0")
+    assert page.status_code == 200 and f'value="{trial["treatment"]}"' in page.text
+    assert f'value="{trial["stop"]}"' in page.text and f'action="/patients/{patient_id}/edit/trials/0"' in page.text
+    values = {"csrf_token": csrf, "version": "1", "id": trial["id"], "treatment": trial["treatment"]}
+    values |= {"start": trial["start"], "stop": "2025-04-21", "adherence": "partial"}
+    saved = client.post(f"/patients/{patient_id}/edit/trials/0", data=values)
+    assert saved.status_code == 303, saved.text
+    after, version = record(app, patient_id)
+    assert version == 2 and after["trials"][0]["stop"] == "2025-04-21" and after["trials"][0]["adherence"] == "partial"
+    assert after["trials"][0]["doses"] == trial["doses"]  # not on the form, kept
+    assert after["trials"][1:] == before["trials"][1:]
+    with app.state.sessions() as session:
+        last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert last.action == "update" and "trials[0] edited" in last.detail
+
+
+def test_a_bad_edit_is_shown_at_its_field_and_a_stale_one_is_refused(app: FastAPI, client: TestClient):
+    patient_id, csrf = new_patient(client)
+    before, _ = record(app, patient_id)
+    trial = before["trials"][0]
+    blanked = {"csrf_token": csrf, "version": "1", "id": trial["id"], "treatment": "", "start": trial["start"]}
+    bad = client.post(f"/patients/{patient_id}/edit/trials/0", data=blanked)
+    assert bad.status_code == 422
+    treatment = bad.text.split('name="treatment"', 1)[1].split("</label>", 1)[0]
+    assert 'aria-invalid="true"' in treatment and "this required field" in treatment
+    assert record(app, patient_id) == (before, 1)
+    client.post(f"/patients/{patient_id}/assess", data={"csrf_token": csrf})  # does not change the record
+    good = blanked | {"treatment": trial["treatment"]}
+    assert client.post(f"/patients/{patient_id}/edit/trials/0", data=good).status_code == 303
+    stale = client.post(f"/patients/{patient_id}/edit/trials/0", data=good | {"stop": "2025-05-05"})
+    assert stale.status_code == 409 and "What you entered is kept below" in stale.text
+    assert 'value="2025-05-05"' in stale.text
+    assert client.get(f"/patients/{patient_id}/edit/trials/99").status_code == 404
+    assert client.get(f"/patients/{patient_id}/edit/doses/0").status_code == 404  # nested: not by index

@@ -273,6 +273,13 @@ def test_every_patient_read_and_write_adds_an_audit_row(app: FastAPI, client: Te
             f"/patients/{pid}/add/conditions",
             data={"name": "hypertension", "version": version(), "csrf_token": csrf},
         ),
+        ("GET", "/patients/{patient_id}/edit/{collection}/{index}"): lambda: client.get(
+            f"/patients/{pid}/edit/conditions/0"
+        ),
+        ("POST", "/patients/{patient_id}/edit/{collection}/{index}"): lambda: client.post(
+            f"/patients/{pid}/edit/conditions/0",
+            data={"name": "hypertension", "status": "active", "version": version(), "csrf_token": csrf},
+        ),
         ("POST", "/patients/{patient_id}/remove/{collection}/{index}"): lambda: client.post(
             f"/patients/{pid}/remove/conditions/0", data={"version": version(), "csrf_token": csrf}
         ),

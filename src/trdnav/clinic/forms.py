@@ -108,3 +108,27 @@ def _number(raw: str) -> Any:
     except ValueError:
         return raw
     return int(value) if value.is_integer() and "." not in raw else value
+
+
+def form_values(specs: list[FieldSpec], current: dict[str, Any]) -> dict[str, str]:
+    """An entry's simple fields as the form shows them (the reverse of `entry`)."""
+    out: dict[str, str] = {}
+    for spec in specs:
+        if spec.name not in current or current[spec.name] is None:
+            continue
+        value = current[spec.name]
+        if spec.kind == "yesno" and isinstance(value, bool):
+            out[spec.name] = "yes" if value else "no"
+        elif spec.kind == "list" and isinstance(value, list):
+            out[spec.name] = ", ".join(str(v) for v in value)
+        else:
+            out[spec.name] = str(value)
+    return out
+
+
+def edited(specs: list[FieldSpec], current: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
+    """The entry with the form's fields replaced: a blanked field is removed; what the form does
+    not show (a trial's dose changes, a score's item answers) is kept as it was."""
+    shown = {spec.name for spec in specs}
+    kept = {k: v for k, v in current.items() if k not in shown}
+    return kept | entry(specs, form)

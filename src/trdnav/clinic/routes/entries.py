@@ -1,4 +1,4 @@
-"""Adding and removing record entries through forms (episodes, trials, dose changes, scale
+"""Adding, editing and removing record entries through forms (episodes, trials, dose changes, scale
 scores, co-medications, conditions, genotypes, TMS sessions). Each change goes through the
 same save path as an edit: checked, assessed, version-checked, stored, audited."""
 
@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse, Response
 from trdnav.clinic import audit
 from trdnav.clinic.app import templates
 from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_user
-from trdnav.clinic.forms import FORMS, EntryForm, entry, fields
+from trdnav.clinic.forms import FORMS, EntryForm, edited, entry, fields, form_values
 from trdnav.clinic.records import save_change
 from trdnav.clinic.routes.auth import csrf_token
 from trdnav.clinic.routes.patients import _patient
@@ -46,6 +46,8 @@ def _page(request: Request, user: Any, patient: Patient, form: EntryForm, **extr
         "field_problems": {},
         "conflict": None,
         "version": patient.version,
+        "action": f"/patients/{patient.id}/add/{form.collection}",
+        "heading": f"Add: {form.title.lower()} for {patient.local_id}",
         **extra,
     }
 
@@ -111,15 +113,62 @@ async def add_entry(
     return templates.TemplateResponse(request, "entry.html.j2", page, status_code=409 if refused.conflict else 422)
 
 
+def _top_level(record: dict[str, Any], collection: str, index: int) -> tuple[EntryForm, list[Any]]:
+    """A top-level entry's form and its list; 404 when there is no such entry."""
+    entries = record.get(collection)
+    if collection not in FORMS or FORMS[collection].parent is not None or not entries or not 0 <= index < len(entries):
+        raise HTTPException(status_code=404, detail="No such entry.")
+    return FORMS[collection], entries
+
+
+@router.get("/{patient_id}/edit/{collection}/{index}")
+def edit_form(
+    request: Request, session: SessionDep, user: CurrentUser, patient_id: int, collection: str, index: int
+) -> Response:
+    patient = _patient(session, patient_id)
+    form, entries = _top_level(json.loads(patient.record_json), collection, index)
+    audit.record(session, request, user, "read", patient.id, f"{collection}[{index}] edit form")
+    session.commit()
+    page = _page(
+        request, user, patient, form, values=form_values(fields(form.model), entries[index]),
+        action=f"/patients/{patient.id}/edit/{collection}/{index}",
+        heading=f"Edit: {form.title.lower()} for {patient.local_id}",
+    )  # fmt: skip
+    return templates.TemplateResponse(request, "entry.html.j2", page)
+
+
+@router.post("/{patient_id}/edit/{collection}/{index}", dependencies=[CsrfChecked])
+async def edit_entry(
+    request: Request, session: SessionDep, user: CurrentUser, patient_id: int, collection: str, index: int
+) -> Response:
+    patient = _patient(session, patient_id)
+    record = json.loads(patient.record_json)
+    form, entries = _top_level(record, collection, index)
+    posted = {k: str(v) for k, v in (await request.form()).items()}
+    entries[index] = edited(fields(form.model), entries[index], posted)
+    version = int(posted.get("version", "0") or 0)
+    text = json.dumps(record, ensure_ascii=False)
+    refused = save_change(request, session, patient, user, text, version, f"{collection}[{index}] edited")
+    if refused is None:
+        return RedirectResponse(f"/patients/{patient.id}", status_code=303)
+    patient = _patient(session, patient_id)
+    inline, general = by_field(refused.problems, f"{collection}[{index}]")
+    page = _page(
+        request, user, patient, form, values=posted, problems=general, field_problems=inline,
+        conflict=refused.conflict, version=version if refused.conflict is None else patient.version,
+        action=f"/patients/{patient.id}/edit/{collection}/{index}",
+        heading=f"Edit: {form.title.lower()} for {patient.local_id}",
+    )  # fmt: skip
+    return templates.TemplateResponse(request, "entry.html.j2", page, status_code=409 if refused.conflict else 422)
+
+
 @router.post("/{patient_id}/remove/{collection}/{index}", dependencies=[CsrfChecked])
 async def remove_entry(
     request: Request, session: SessionDep, user: CurrentUser, patient_id: int, collection: str, index: int
 ) -> Response:
     patient = _patient(session, patient_id)
     record = json.loads(patient.record_json)
-    entries = record.get(collection)
-    if collection not in FORMS or FORMS[collection].parent is not None or not entries or not 0 <= index < len(entries):
-        raise HTTPException(status_code=404, detail="No such entry.")
+    _, entries = _top_level(record, collection, index)
     removed = entries.pop(index)
     version = int(str((await request.form()).get("version", "0")) or 0)
     text = json.dumps(record, ensure_ascii=False)
