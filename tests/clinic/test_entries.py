@@ -172,3 +172,49 @@ def test_a_bad_edit_is_shown_at_its_field_and_a_stale_one_is_refused(app: FastAP
     assert 'value="2025-05-05"' in stale.text
     assert client.get(f"/patients/{patient_id}/edit/trials/99").status_code == 404
     assert client.get(f"/patients/{patient_id}/edit/doses/0").status_code == 404  # nested: not by index
+
+
+def test_a_tms_course_its_screen_thresholds_and_sessions_through_forms(app: FastAPI, client: TestClient):
+    patient_id, csrf = new_patient(client)
+    form = client.get(f"/patients/{patient_id}/add/tms_courses")
+    protocols = form.text.split('name="protocol"', 1)[1].split("</select>", 1)[0]
+    assert "<option >standard-10hz</option>" in protocols.replace("<option selected>", "<option >")
+    assert 'name="head"' not in form.text and 'name="sessions"' not in form.text  # nested: own forms
+
+    def post(url: str, **values: str) -> None:
+        response = client.post(url, data={"csrf_token": csrf, "version": str(record(app, patient_id)[1])} | values)
+        assert response.status_code == 303, response.text
+
+    post(f"/patients/{patient_id}/add/tms_courses", id="c1", protocol="standard-10hz", start="2025-09-01")
+    screen = client.get(f"/patients/{patient_id}/add/tms_screen")
+    assert "<option >seizure_history</option>" in screen.text.replace("<option selected>", "<option >")
+    post(f"/patients/{patient_id}/add/tms_screen", parent="c1", item="seizure_history", answer="no")
+    post(f"/patients/{patient_id}/add/motor_thresholds", parent="c1", date="2025-09-01", output_pct="55", method="emg")
+    post(f"/patients/{patient_id}/add/tms_sessions", parent="c1", date="2025-09-01", intensity_pct_mt="120")
+    post(f"/patients/{patient_id}/add/tms_sessions", parent="c1", date="2025-09-02", intensity_pct_mt="120")
+    course = record(app, patient_id)[0]["tms_courses"][0]
+    assert course["screen"] == [{"item": "seizure_history", "answer": "no"}]
+    assert course["motor_thresholds"][0]["output_pct"] == 55 and len(course["sessions"]) == 2
+
+    page = client.get(f"/patients/{patient_id}")
+    sessions = page.text.split('aria-label="tms sessions"', 1)[1].split("</ul>", 1)[0]
+    assert "date 2025-09-02" in sessions and "/edit/tms_sessions/0/1" in sessions
+
+    # a nested entry edited in place (its parent cannot change there) and one removed
+    edit = client.get(f"/patients/{patient_id}/edit/tms_sessions/0/1")
+    assert 'value="2025-09-02"' in edit.text and 'name="parent"' not in edit.text
+    post(f"/patients/{patient_id}/edit/tms_sessions/0/1", date="2025-09-02", intensity_pct_mt="120", pulses="3000")
+    post(f"/patients/{patient_id}/remove/motor_thresholds/0/0")
+    course = record(app, patient_id)[0]["tms_courses"][0]
+    assert course["sessions"][1] == {"date": "2025-09-02", "intensity_pct_mt": 120, "pulses": 3000}
+    assert course["sessions"][0]["date"] == "2025-09-01" and course["motor_thresholds"] == []
+
+    bad = client.post(
+        f"/patients/{patient_id}/edit/tms_sessions/0/0",
+        data={"csrf_token": csrf, "version": str(record(app, patient_id)[1]), "date": "2025-09-01", "pulses": "-1"},
+    )
+    assert bad.status_code == 422
+    pulses = bad.text.split('name="pulses"', 1)[1].split("</label>", 1)[0]
+    assert 'aria-invalid="true"' in pulses
+    assert client.get(f"/patients/{patient_id}/edit/tms_sessions/5/0").status_code == 404
+    assert client.get(f"/patients/{patient_id}/edit/tms_sessions/0").status_code == 404  # needs its course

@@ -280,6 +280,16 @@ def test_every_patient_read_and_write_adds_an_audit_row(app: FastAPI, client: Te
             f"/patients/{pid}/edit/conditions/0",
             data={"name": "hypertension", "status": "active", "version": version(), "csrf_token": csrf},
         ),
+        ("GET", "/patients/{patient_id}/edit/{collection}/{owner}/{index}"): lambda: client.get(
+            f"/patients/{pid}/edit/doses/0/1"
+        ),
+        ("POST", "/patients/{patient_id}/edit/{collection}/{owner}/{index}"): lambda: client.post(
+            f"/patients/{pid}/edit/doses/0/1",
+            data={"date": "2025-02-03", "dose": "100", "unit": "mg/day", "version": version(), "csrf_token": csrf},
+        ),
+        ("POST", "/patients/{patient_id}/remove/{collection}/{owner}/{index}"): lambda: client.post(
+            f"/patients/{pid}/remove/doses/0/1", data={"version": version(), "csrf_token": csrf}
+        ),
         ("POST", "/patients/{patient_id}/remove/{collection}/{index}"): lambda: client.post(
             f"/patients/{pid}/remove/conditions/0", data={"version": version(), "csrf_token": csrf}
         ),

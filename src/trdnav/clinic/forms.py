@@ -36,6 +36,9 @@ class EntryForm:
     # the entry goes into a list inside another entry (a trial's doses, a course's sessions)
     parent: str | None = None
     parent_key: str | None = None
+    # fields whose values are ids in the knowledge base: field name -> KnowledgeBase index
+    # (a mapping by id), so the form offers the ids instead of free text
+    kb_choices: tuple[tuple[str, str], ...] = ()
 
 
 FORMS: dict[str, EntryForm] = {
@@ -48,9 +51,48 @@ FORMS: dict[str, EntryForm] = {
         EntryForm("medications", "Co-medication", models.Medication),
         EntryForm("conditions", "Condition", models.Condition),
         EntryForm("genotypes", "Genotype", models.Genotype),
-        EntryForm("tms_sessions", "TMS session", models.TmsSession, parent="tms_courses", parent_key="sessions"),
+        EntryForm(
+            "tms_courses",
+            "TMS course",
+            models.TmsCourse,
+            kb_choices=(("protocol", "tms_protocol_by_id"), ("course_rule", "tms_rule_by_id")),
+        ),
+        EntryForm(
+            "tms_screen",
+            "TMS safety screen answer",
+            models.TmsScreenAnswer,
+            parent="tms_courses",
+            parent_key="screen",
+            kb_choices=(("item", "tms_screen_by_id"),),
+        ),
+        EntryForm(
+            "motor_thresholds",
+            "Motor threshold",
+            models.MotorThreshold,
+            parent="tms_courses",
+            parent_key="motor_thresholds",
+        ),
+        EntryForm(
+            "tms_sessions",
+            "TMS session",
+            models.TmsSession,
+            parent="tms_courses",
+            parent_key="sessions",
+            kb_choices=(("protocol", "tms_protocol_by_id"),),
+        ),
     )
 }
+
+
+def with_kb_choices(specs: list[FieldSpec], form: EntryForm, kb: Any) -> list[FieldSpec]:
+    """The form's KB-id fields as choices of the knowledge base's ids."""
+    named = dict(form.kb_choices)
+    return [
+        FieldSpec(s.name, "choice", s.required, tuple(sorted(getattr(kb, named[s.name]))), s.hint)
+        if s.name in named
+        else s
+        for s in specs
+    ]
 
 
 def fields(model: type[BaseModel]) -> list[FieldSpec]:
@@ -78,7 +120,7 @@ def _spec(name: str, annotation: Any, required: bool, hint: str | None) -> Field
         return FieldSpec(name, "number", required, (), hint)
     if inner is str:
         return FieldSpec(name, "text", required, (), hint)
-    if typing.get_origin(inner) is tuple and typing.get_args(inner)[0] in (str, int):
+    if typing.get_origin(inner) is tuple and typing.get_args(inner)[0] in (str, int, dt.date):
         return FieldSpec(name, "list", required, (), hint)
     return None  # a nested object or a list of objects
 

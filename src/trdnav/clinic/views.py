@@ -59,8 +59,17 @@ def summary(text: str) -> Summary:
     return Summary(verdicts, stages, latest, tuple(alerts))
 
 
-def record_entries(record_json: str) -> list[tuple[str, list[str]]]:
-    """Each top-level collection of the record with a one-line label per entry."""
+@dataclass(frozen=True)
+class Entry:
+    """One entry of the record as the patient page lists it, with the entries inside it."""
+
+    label: str
+    children: tuple[tuple[str, str, tuple[str, ...]], ...] = ()  # (collection, title, labels) per nested form
+
+
+def record_entries(record_json: str) -> list[tuple[str, list[Entry]]]:
+    """Each top-level collection of the record with a one-line label per entry, and under each
+    entry the entries of its nested forms (a trial's dose changes, a TMS course's sessions)."""
     from trdnav.clinic.forms import FORMS
 
     record: dict[str, Any] = json.loads(record_json)
@@ -68,13 +77,21 @@ def record_entries(record_json: str) -> list[tuple[str, list[str]]]:
     for name, form in FORMS.items():
         if form.parent is not None:
             continue
-        out.append((name, [_label(e) for e in record.get(name, [])]))
+        nested = [f for f in FORMS.values() if f.parent == name]
+        entries = [
+            Entry(
+                _label(e),
+                tuple((f.collection, f.title, tuple(_label(c) for c in e.get(f.parent_key or "", []))) for f in nested),
+            )
+            for e in record.get(name, [])
+        ]
+        out.append((name, entries))
     return out
 
 
 def _label(e: dict[str, Any]) -> str:
-    parts = [
-        str(e[k]) for k in ("id", "treatment", "instrument", "drug", "name", "code", "gene", "diagnosis") if k in e
-    ]
-    parts += [f"{k} {e[k]}" for k in ("start", "date", "stop", "total", "diplotype", "phenotype", "dose") if k in e]
+    names = ("id", "treatment", "protocol", "instrument", "drug", "name", "code", "gene", "diagnosis", "item", "answer")
+    parts = [str(e[k]) for k in names if k in e]
+    values = ("start", "date", "stop", "total", "diplotype", "phenotype", "dose", "output_pct", "pulses")
+    parts += [f"{k.replace('_', ' ')} {e[k]}" for k in values if k in e]
     return ", ".join(parts)

@@ -5,6 +5,7 @@ same save path as an edit: checked, assessed, version-checked, stored, audited."
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -13,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 from trdnav.clinic import audit
 from trdnav.clinic.app import templates
 from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_user
-from trdnav.clinic.forms import FORMS, EntryForm, edited, entry, fields, form_values
+from trdnav.clinic.forms import FORMS, EntryForm, edited, entry, fields, form_values, with_kb_choices
 from trdnav.clinic.records import save_change
 from trdnav.clinic.routes.auth import csrf_token
 from trdnav.clinic.routes.patients import _patient
@@ -39,12 +40,13 @@ def _page(request: Request, user: Any, patient: Patient, form: EntryForm, **extr
         "csrf": csrf_token(request),
         "patient": patient,
         "form": form,
-        "specs": fields(form.model),
+        "specs": with_kb_choices(fields(form.model), form, request.app.state.kb),
         "parents": _parents(record, form),
         "values": {},
         "problems": (),
         "field_problems": {},
         "conflict": None,
+        "editing": False,
         "version": patient.version,
         "action": f"/patients/{patient.id}/add/{form.collection}",
         "heading": f"Add: {form.title.lower()} for {patient.local_id}",
@@ -113,67 +115,113 @@ async def add_entry(
     return templates.TemplateResponse(request, "entry.html.j2", page, status_code=409 if refused.conflict else 422)
 
 
-def _top_level(record: dict[str, Any], collection: str, index: int) -> tuple[EntryForm, list[Any]]:
-    """A top-level entry's form and its list; 404 when there is no such entry."""
-    entries = record.get(collection)
-    if collection not in FORMS or FORMS[collection].parent is not None or not entries or not 0 <= index < len(entries):
+@dataclass(frozen=True)
+class Located:
+    """An existing entry: its form, the list holding it, its index there and its path in the
+    record (as problems name it)."""
+
+    form: EntryForm
+    entries: list[Any]
+    index: int
+    where: str
+    url: str  # the entry's address in the app's edit and remove routes
+
+
+def _locate(record: dict[str, Any], collection: str, index: int, owner: int | None) -> Located:
+    """A top-level entry (owner None) or one inside its parent's list; 404 when there is none."""
+    form = FORMS.get(collection)
+    if form is None or (form.parent is None) != (owner is None):
         raise HTTPException(status_code=404, detail="No such entry.")
-    return FORMS[collection], entries
+    if form.parent is None:
+        entries, where, url = record.get(collection) or [], f"{collection}[{index}]", f"{collection}/{index}"
+    else:
+        assert owner is not None and form.parent_key is not None
+        owners = record.get(form.parent) or []
+        if not 0 <= owner < len(owners):
+            raise HTTPException(status_code=404, detail="No such entry.")
+        entries = owners[owner].get(form.parent_key) or []
+        where = f"{form.parent}[{owner}].{form.parent_key}[{index}]"
+        url = f"{collection}/{owner}/{index}"
+    if not 0 <= index < len(entries):
+        raise HTTPException(status_code=404, detail="No such entry.")
+    return Located(form, entries, index, where, url)
 
 
 @router.get("/{patient_id}/edit/{collection}/{index}")
+@router.get("/{patient_id}/edit/{collection}/{owner}/{index}")
 def edit_form(
-    request: Request, session: SessionDep, user: CurrentUser, patient_id: int, collection: str, index: int
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    patient_id: int,
+    collection: str,
+    index: int,
+    owner: int | None = None,
 ) -> Response:
     patient = _patient(session, patient_id)
-    form, entries = _top_level(json.loads(patient.record_json), collection, index)
-    audit.record(session, request, user, "read", patient.id, f"{collection}[{index}] edit form")
+    at = _locate(json.loads(patient.record_json), collection, index, owner)
+    audit.record(session, request, user, "read", patient.id, f"{at.where} edit form")
     session.commit()
     page = _page(
-        request, user, patient, form, values=form_values(fields(form.model), entries[index]),
-        action=f"/patients/{patient.id}/edit/{collection}/{index}",
-        heading=f"Edit: {form.title.lower()} for {patient.local_id}",
+        request, user, patient, at.form, values=form_values(fields(at.form.model), at.entries[index]),
+        action=f"/patients/{patient.id}/edit/{at.url}", heading=f"Edit: {at.form.title.lower()} for {patient.local_id}",
+        editing=True,
     )  # fmt: skip
     return templates.TemplateResponse(request, "entry.html.j2", page)
 
 
 @router.post("/{patient_id}/edit/{collection}/{index}", dependencies=[CsrfChecked])
+@router.post("/{patient_id}/edit/{collection}/{owner}/{index}", dependencies=[CsrfChecked])
 async def edit_entry(
-    request: Request, session: SessionDep, user: CurrentUser, patient_id: int, collection: str, index: int
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    patient_id: int,
+    collection: str,
+    index: int,
+    owner: int | None = None,
 ) -> Response:
     patient = _patient(session, patient_id)
     record = json.loads(patient.record_json)
-    form, entries = _top_level(record, collection, index)
+    at = _locate(record, collection, index, owner)
     posted = {k: str(v) for k, v in (await request.form()).items()}
-    entries[index] = edited(fields(form.model), entries[index], posted)
+    at.entries[index] = edited(fields(at.form.model), at.entries[index], posted)
     version = int(posted.get("version", "0") or 0)
     text = json.dumps(record, ensure_ascii=False)
-    refused = save_change(request, session, patient, user, text, version, f"{collection}[{index}] edited")
+    refused = save_change(request, session, patient, user, text, version, f"{at.where} edited")
     if refused is None:
         return RedirectResponse(f"/patients/{patient.id}", status_code=303)
     patient = _patient(session, patient_id)
-    inline, general = by_field(refused.problems, f"{collection}[{index}]")
+    inline, general = by_field(refused.problems, at.where)
     page = _page(
-        request, user, patient, form, values=posted, problems=general, field_problems=inline,
+        request, user, patient, at.form, values=posted, problems=general, field_problems=inline,
         conflict=refused.conflict, version=version if refused.conflict is None else patient.version,
-        action=f"/patients/{patient.id}/edit/{collection}/{index}",
-        heading=f"Edit: {form.title.lower()} for {patient.local_id}",
+        action=f"/patients/{patient.id}/edit/{at.url}", heading=f"Edit: {at.form.title.lower()} for {patient.local_id}",
+        editing=True,
     )  # fmt: skip
     return templates.TemplateResponse(request, "entry.html.j2", page, status_code=409 if refused.conflict else 422)
 
 
 @router.post("/{patient_id}/remove/{collection}/{index}", dependencies=[CsrfChecked])
+@router.post("/{patient_id}/remove/{collection}/{owner}/{index}", dependencies=[CsrfChecked])
 async def remove_entry(
-    request: Request, session: SessionDep, user: CurrentUser, patient_id: int, collection: str, index: int
+    request: Request,
+    session: SessionDep,
+    user: CurrentUser,
+    patient_id: int,
+    collection: str,
+    index: int,
+    owner: int | None = None,
 ) -> Response:
     patient = _patient(session, patient_id)
     record = json.loads(patient.record_json)
-    _, entries = _top_level(record, collection, index)
-    removed = entries.pop(index)
+    at = _locate(record, collection, index, owner)
+    removed = at.entries.pop(index)
     version = int(str((await request.form()).get("version", "0")) or 0)
     text = json.dumps(record, ensure_ascii=False)
-    label = removed.get("id") or removed.get("drug") or removed.get("name") or removed.get("gene") or index
-    refused = save_change(request, session, patient, user, text, version, f"{collection} entry {label} removed")
+    label = next((removed[k] for k in ("id", "drug", "name", "gene", "item", "date") if removed.get(k)), index)
+    detail = f"{collection} entry {label} removed" + (f" ({at.where})" if owner is not None else "")
+    refused = save_change(request, session, patient, user, text, version, detail)
     if refused is not None:
         detail = refused.conflict or "; ".join(refused.problems)
         raise HTTPException(status_code=409 if refused.conflict else 422, detail=f"Not removed: {detail}")
