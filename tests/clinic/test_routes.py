@@ -266,6 +266,7 @@ def test_every_patient_read_and_write_adds_an_audit_row(app: FastAPI, client: Te
         ("POST", "/patients/{patient_id}/edit"): lambda: client.post(
             f"/patients/{pid}/edit", data={"record_json": json.dumps(record), "version": version(), "csrf_token": csrf}
         ),
+        ("GET", "/patients/{patient_id}/versions/{version}"): lambda: client.get(f"/patients/{pid}/versions/1"),
         ("GET", "/patients/{patient_id}/record.json"): lambda: client.get(f"/patients/{pid}/record.json"),
         ("GET", "/patients/{patient_id}/report.{kind}"): lambda: client.get(f"/patients/{pid}/report.html"),
         ("GET", "/patients/{patient_id}/add/{collection}"): lambda: client.get(f"/patients/{pid}/add/conditions"),

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from conftest import login
-from trdnav.clinic.store.models import AuditEvent, Patient, StoredAssessment
+from trdnav.clinic.store.models import AuditEvent, Patient, RecordVersion, StoredAssessment
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "records" / "01-two-ssri-failures.json"
 ANSWERS = [1, 2, 1, 2, 1, 1, 0, 0, 1]  # item 9 (thoughts of self-harm) answered "several days"
@@ -102,6 +102,9 @@ def test_a_self_report_that_lands_during_an_edit_wins_and_the_editor_is_told_who
     assert lost.status_code == 409 and "the patient (self-report) saved this record" in lost.text
     with app.state.sessions() as session:
         assert json.loads(session.get(Patient, patient_id).record_json)["scales"][-1]["items"] == ANSWERS
+    with app.state.sessions() as session:
+        kept = session.scalars(select(RecordVersion).order_by(RecordVersion.version)).all()
+        assert [(v.version, v.source) for v in kept] == [(1, "clin"), (2, "self-report")]
     page = client.get(f"/patients/{patient_id}")
     history = page.text.split('aria-label="Changes"', 1)[1]
     assert "self-report" in history and "self report submit: phq9 via link" in history

@@ -3,17 +3,20 @@ describe (on SQLite and PostgreSQL), and rows from before a migration still read
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from conftest import login
-from trdnav.clinic.store.models import Base, StoredAssessment
+from trdnav.clinic.store.models import Base, RecordVersion, StoredAssessment
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "records" / "01-two-ssri-failures.json"
 
@@ -45,3 +48,71 @@ def test_the_list_reads_a_stored_summary_and_an_assessment_stored_before_summari
         assert expected["verdicts"] in row and expected["stages"] in row
         assert expected["latest_score"].split(" (")[0] in row
     assert summaries[0] == summaries[1]
+
+
+def test_every_saved_version_is_kept_and_shown_as_a_diff(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    created = client.post("/patients/new", data={"record_json": EXAMPLE.read_text(), "csrf_token": csrf})
+    patient_id = int(created.headers["location"].rsplit("/", 1)[1])
+    added = client.post(
+        f"/patients/{patient_id}/add/conditions",
+        data={"csrf_token": csrf, "version": "1", "name": "hypertension"},
+    )
+    assert added.status_code == 303
+    client.post(f"/patients/{patient_id}/assess", data={"csrf_token": csrf})  # no new version
+    with app.state.sessions() as session:
+        kept = session.scalars(select(RecordVersion).order_by(RecordVersion.version)).all()
+        assert [(v.version, v.source) for v in kept] == [(1, "clin"), (2, "clin")]
+        assert kept[0].record_json == EXAMPLE.read_text()
+        assert json.loads(kept[1].record_json)["conditions"][-1] == {"name": "hypertension"}
+    page = client.get(f"/patients/{patient_id}/versions/2")
+    assert page.status_code == 200
+    diff = html.unescape(page.text.split('class="diff"', 1)[1].split("</pre>", 1)[0])
+    assert re.search(r'<span class="added">\+\s+"name": "hypertension"</span>', diff)
+    # nothing of version 1 was lost: a removed line could only be a bracket re-punctuated
+    removed = re.findall(r'<span class="removed">-(.*?)</span>', diff)
+    assert all(line.strip() in ("}", "]", "},", "],") for line in removed)
+    first = client.get(f"/patients/{patient_id}/versions/1")
+    assert "nothing to compare it with" in first.text
+    assert client.get(f"/patients/{patient_id}/versions/9").status_code == 404
+    listing = client.get(f"/patients/{patient_id}")
+    assert f'href="/patients/{patient_id}/versions/2"' in listing.text
+
+
+def test_kept_versions_cannot_be_changed_or_deleted(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    client.post("/patients/new", data={"record_json": EXAMPLE.read_text(), "csrf_token": csrf})
+    for statement in ("UPDATE record_versions SET record_json = '{}'", "DELETE FROM record_versions"):
+        with pytest.raises(Exception, match="append-only"), app.state.engine.begin() as connection:
+            connection.execute(text(statement))
+
+
+def test_upgrading_keeps_each_existing_record_as_its_first_version(tmp_path: Path):
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from trdnav.clinic.store import db
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    config = Config()
+    config.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "0003")
+        connection.execute(
+            text(
+                "INSERT INTO users (id, username, password_hash, role, active, created_at) "
+                "VALUES (1, 'old-user', 'x', 'clinician', 1, '2026-01-01')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO patients (id, local_id, record_json, version, created_at, created_by, updated_at, "
+                "updated_by) VALUES (1, 'p1', '{\"patient\": {}}', 3, '2026-01-01', 1, '2026-01-02', 1)"
+            )
+        )
+    db.migrate(engine)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT patient_id, version, record_json, source FROM record_versions")).all()
+    assert rows == [(1, 3, '{"patient": {}}', "old-user")]

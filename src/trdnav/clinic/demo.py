@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from trdnav.clinic.records import assess_text, store_assessment
+from trdnav.clinic.records import assess_text, keep_version, store_assessment
 from trdnav.clinic.store.models import Patient, User
 from trdnav.clinic.users import add_user
 
@@ -35,6 +35,7 @@ def load_demo(app: FastAPI) -> str | None:
             patient = Patient(local_id=record.patient.id, record_json=text, created_by=user.id, updated_by=user.id)
             session.add(patient)
             session.flush()
+            keep_version(session, patient, user.username)
             store_assessment(session, patient, result, user.id, dt.date.today())
         session.commit()
         return password

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from trdnav.clinic import audit
-from trdnav.clinic.store.models import Patient, StoredAssessment, User
+from trdnav.clinic.store.models import Patient, RecordVersion, StoredAssessment, User
 from trdnav.clinic.views import dump_assessment, summary, summary_to_json
 from trdnav.knowledge.loader import KnowledgeBase
 from trdnav.record.errors import RecordError
@@ -44,6 +44,20 @@ def store_assessment(session: Session, patient: Patient, assessment_json: str, u
             assessment_json=assessment_json,
             summary_json=summary_to_json(summary(assessment_json)),
             created_by=user_id,
+        )
+    )
+
+
+def keep_version(session: Session, patient: Patient, source: str) -> None:
+    """Keep the record as just saved (after the flush that set its version): every version
+    stays readable, so a change can be shown as a diff. Commits with the change."""
+    session.add(
+        RecordVersion(
+            patient_id=patient.id,
+            version=patient.version,
+            record_json=patient.record_json,
+            saved_by=patient.updated_by,
+            source=source,
         )
     )
 
@@ -81,6 +95,7 @@ def save_change(
         current = session.get(Patient, patient.id)
         assert current is not None
         return Refused(conflict=conflict_message(session, current))
+    keep_version(session, patient, user.username)
     store_assessment(session, patient, assessment, user.id, today)
     audit.record(session, request, user, "update", patient.id, f"{detail}; record version {patient.version}")
     session.commit()

@@ -8,6 +8,7 @@ stores what it returns, and renders stored results.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import json
 from typing import Annotated
 
@@ -20,9 +21,9 @@ from trdnav import __version__
 from trdnav.clinic import audit
 from trdnav.clinic.app import templates
 from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_user
-from trdnav.clinic.records import assess_text, save_change, store_assessment
+from trdnav.clinic.records import assess_text, keep_version, save_change, store_assessment
 from trdnav.clinic.routes.auth import csrf_token
-from trdnav.clinic.store.models import Patient, StoredAssessment, User
+from trdnav.clinic.store.models import Patient, RecordVersion, StoredAssessment, User
 from trdnav.clinic.views import Summary, load_assessment, record_entries, summary, summary_from_json
 
 router = APIRouter(prefix="/patients", dependencies=[Depends(current_user)])
@@ -116,6 +117,7 @@ def import_patient(
     patient = Patient(local_id=local_id, record_json=record_json, created_by=user.id, updated_by=user.id)
     session.add(patient)
     session.flush()
+    keep_version(session, patient, user.username)
     _store(session, patient, assessment, user)
     audit.record(session, request, user, "create", patient.id, "record imported and assessed")
     session.commit()
@@ -150,6 +152,9 @@ def patient_page(request: Request, session: SessionDep, user: CurrentUser, patie
         "forms": [s for s in request.app.state.kb.scales.scales if s.questionnaire is not None],
         "record_entries": record_entries(patient.record_json),
         "changes": audit.changes(session, patient.id),
+        "versions": session.scalars(
+            select(RecordVersion).where(RecordVersion.patient_id == patient.id).order_by(RecordVersion.version.desc())
+        ).all(),
     }
     return templates.TemplateResponse(request, "patient.html.j2", context)
 
@@ -213,6 +218,48 @@ def save_record(
 
 def _pretty(text: str) -> str:
     return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+
+
+def _version(session: Session, patient_id: int, version: int) -> RecordVersion | None:
+    query = select(RecordVersion).where(RecordVersion.patient_id == patient_id, RecordVersion.version == version)
+    return session.scalar(query)
+
+
+@router.get("/{patient_id}/versions/{version}")
+def record_version(request: Request, session: SessionDep, user: CurrentUser, patient_id: int, version: int) -> Response:
+    """One saved version of the record, and what changed from the version before it."""
+    patient = _patient(session, patient_id)
+    shown = _version(session, patient.id, version)
+    if shown is None:
+        raise HTTPException(status_code=404, detail="No such version of this record.")
+    before = session.scalar(
+        select(RecordVersion)
+        .where(RecordVersion.patient_id == patient.id, RecordVersion.version < version)
+        .order_by(RecordVersion.version.desc())
+        .limit(1)
+    )
+    diff = []
+    if before is not None:
+        diff = list(
+            difflib.unified_diff(
+                _pretty(before.record_json).splitlines(),
+                _pretty(shown.record_json).splitlines(),
+                f"version {before.version}",
+                f"version {shown.version}",
+                lineterm="",
+            )
+        )
+    audit.record(session, request, user, "read", patient.id, f"record version {version}")
+    session.commit()
+    context = {
+        "user": user,
+        "patient": patient,
+        "shown": shown,
+        "before": before,
+        "diff": diff,
+        "text": _pretty(shown.record_json),
+    }
+    return templates.TemplateResponse(request, "version.html.j2", context)
 
 
 @router.get("/{patient_id}/record.json")

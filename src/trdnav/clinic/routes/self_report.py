@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from trdnav.clinic import audit
 from trdnav.clinic.app import templates
 from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_user
-from trdnav.clinic.records import assess_text, store_assessment
+from trdnav.clinic.records import assess_text, keep_version, store_assessment
 from trdnav.clinic.routes.auth import csrf_token
 from trdnav.clinic.store.models import Patient, SelfReportLink
 from trdnav.knowledge.schema import Scale
@@ -141,6 +141,7 @@ async def submit(request: Request, session: SessionDep, token: str) -> Response:
     patient.updated_by = link.created_by
     patient.updated_at = dt.datetime.now(dt.UTC)
     session.flush()
+    keep_version(session, patient, "self-report")
     store_assessment(session, patient, assessment, link.created_by, today)
     audit.record(
         session, request, None, "self_report_submit", patient.id, f"{scale.id} via link {link.id}", "self-report"

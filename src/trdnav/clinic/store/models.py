@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -63,6 +63,22 @@ class StoredAssessment(Base):
     summary_json: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+
+class RecordVersion(Base):
+    """A saved version of a patient's record (append-only): what changed, and who saved it."""
+
+    __tablename__ = "record_versions"
+    __table_args__ = (UniqueConstraint("patient_id", "version", name="uq_record_versions_patient_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    record_json: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
+    saved_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # the user's name, or "self-report" for a patient's answers through a link
+    source: Mapped[str] = mapped_column(String(100))
 
 
 class AuditEvent(Base):
