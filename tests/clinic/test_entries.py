@@ -218,3 +218,28 @@ def test_a_tms_course_its_screen_thresholds_and_sessions_through_forms(app: Fast
     assert 'aria-invalid="true"' in pulses
     assert client.get(f"/patients/{patient_id}/edit/tms_sessions/5/0").status_code == 404
     assert client.get(f"/patients/{patient_id}/edit/tms_sessions/0").status_code == 404  # needs its course
+
+
+def test_a_courses_head_measurements_and_coil_depths_are_fields_of_its_form(app: FastAPI, client: TestClient):
+    patient_id, csrf = new_patient(client)
+    form = client.get(f"/patients/{patient_id}/add/tms_courses")
+    assert 'name="head.tragus_tragus"' in form.text and 'name="depth.target_mm"' in form.text
+    course = {"csrf_token": csrf, "id": "c1", "protocol": "standard-10hz", "start": "2025-09-01"}
+    head = {"head.tragus_tragus": "36", "head.nasion_inion": "38", "head.circumference": "60"}
+    half = client.post(
+        f"/patients/{patient_id}/add/tms_courses", data=course | {"version": "1", "head.tragus_tragus": "36"}
+    )
+    assert half.status_code == 422  # an object half filled: its missing fields are named at the fields
+    missing = half.text.split('name="head.nasion_inion"', 1)[1].split("</label>", 1)[0]
+    assert 'aria-invalid="true"' in missing and "this required field" in missing
+    saved = client.post(f"/patients/{patient_id}/add/tms_courses", data=course | {"version": "1"} | head)
+    assert saved.status_code == 303, saved.text
+    entry = record(app, patient_id)[0]["tms_courses"][0]
+    assert entry["head"] == {"tragus_tragus": 36, "nasion_inion": 38, "circumference": 60}
+    assert "depth" not in entry  # nothing typed, nothing made
+    edit = client.get(f"/patients/{patient_id}/edit/tms_courses/0")
+    assert 'name="head.circumference" value="60"' in edit.text
+    cleared = course | {"version": "2", "depth.motor_mm": "14", "depth.target_mm": "17"}
+    assert client.post(f"/patients/{patient_id}/edit/tms_courses/0", data=cleared).status_code == 303
+    entry = record(app, patient_id)[0]["tms_courses"][0]
+    assert "head" not in entry and entry["depth"] == {"motor_mm": 14, "target_mm": 17}

@@ -96,14 +96,28 @@ def with_kb_choices(specs: list[FieldSpec], form: EntryForm, kb: Any) -> list[Fi
 
 
 def fields(model: type[BaseModel]) -> list[FieldSpec]:
-    """The model's simple fields as form inputs (nested objects and lists of objects have their
-    own forms)."""
+    """The model's simple fields as form inputs. A field holding one small object (a course's
+    head measurements) shows its own simple fields, named `object.field`; lists of objects have
+    their own forms."""
     specs = []
     for name, info in model.model_fields.items():
+        inner = _single_object(info.annotation)
+        if inner is not None:
+            for sub, sub_info in inner.model_fields.items():
+                spec = _spec(f"{name}.{sub}", sub_info.annotation, False, sub_info.description)
+                if spec is not None:
+                    specs.append(spec)
+            continue
         spec = _spec(name, info.annotation, info.is_required(), info.description)
         if spec is not None:
             specs.append(spec)
     return specs
+
+
+def _single_object(annotation: Any) -> type[BaseModel] | None:
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    inner = args[0] if len(args) == 1 else annotation
+    return inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
 
 
 def _spec(name: str, annotation: Any, required: bool, hint: str | None) -> FieldSpec | None:
@@ -127,20 +141,26 @@ def _spec(name: str, annotation: Any, required: bool, hint: str | None) -> Field
 
 def entry(specs: list[FieldSpec], form: dict[str, str]) -> dict[str, Any]:
     """The form's values as a record entry: blanks are left out, numbers and lists converted so
-    the record's strict checks see what was meant (a wrong value still reaches them, named)."""
+    the record's strict checks see what was meant (a wrong value still reaches them, named).
+    `object.field` inputs make the object, when any of them is filled."""
     out: dict[str, Any] = {}
     for spec in specs:
         raw = form.get(spec.name, "").strip()
         if raw == "":
             continue
         if spec.kind == "number":
-            out[spec.name] = _number(raw)
+            value: Any = _number(raw)
         elif spec.kind == "yesno":
-            out[spec.name] = {"yes": True, "no": False}.get(raw, raw)
+            value = {"yes": True, "no": False}.get(raw, raw)
         elif spec.kind == "list":
-            out[spec.name] = [_number(x) if x.strip().lstrip("-").isdigit() else x.strip() for x in raw.split(",")]
+            value = [_number(x) if x.strip().lstrip("-").isdigit() else x.strip() for x in raw.split(",")]
         else:
-            out[spec.name] = raw
+            value = raw
+        owner, _, sub = spec.name.partition(".")
+        if sub:
+            out.setdefault(owner, {})[sub] = value
+        else:
+            out[spec.name] = value
     return out
 
 
@@ -156,9 +176,12 @@ def form_values(specs: list[FieldSpec], current: dict[str, Any]) -> dict[str, st
     """An entry's simple fields as the form shows them (the reverse of `entry`)."""
     out: dict[str, str] = {}
     for spec in specs:
-        if spec.name not in current or current[spec.name] is None:
+        owner, _, sub = spec.name.partition(".")
+        holder = current.get(owner) if sub else current
+        key = sub or spec.name
+        if not isinstance(holder, dict) or holder.get(key) is None:
             continue
-        value = current[spec.name]
+        value = holder[key]
         if spec.kind == "yesno" and isinstance(value, bool):
             out[spec.name] = "yes" if value else "no"
         elif spec.kind == "list" and isinstance(value, list):
@@ -171,6 +194,6 @@ def form_values(specs: list[FieldSpec], current: dict[str, Any]) -> dict[str, st
 def edited(specs: list[FieldSpec], current: dict[str, Any], form: dict[str, str]) -> dict[str, Any]:
     """The entry with the form's fields replaced: a blanked field is removed; what the form does
     not show (a trial's dose changes, a score's item answers) is kept as it was."""
-    shown = {spec.name for spec in specs}
+    shown = {spec.name.partition(".")[0] for spec in specs}
     kept = {k: v for k, v in current.items() if k not in shown}
     return kept | entry(specs, form)

@@ -54,15 +54,16 @@ def _page(request: Request, user: Any, patient: Patient, form: EntryForm, **extr
     }
 
 
-def by_field(problems: tuple[str, ...], where: str) -> tuple[dict[str, list[str]], list[str]]:
-    """Split the record's problems into those of the new entry's own fields (shown next to
+def by_field(problems: tuple[str, ...], where: str, form: EntryForm) -> tuple[dict[str, list[str]], list[str]]:
+    """Split the record's problems into those of the entry's own form fields (shown next to
     each field, without the path) and the rest (shown above the form)."""
+    names = {spec.name for spec in fields(form.model)}
     inline: dict[str, list[str]] = {}
     general = []
     for problem in problems:
         path, _, message = problem.partition(": ")
         name = path.removeprefix(where + ".")
-        if path.startswith(where + ".") and name.isidentifier():
+        if path.startswith(where + ".") and name in names:
             inline.setdefault(name, []).append(message)
         else:
             general.append(problem)
@@ -107,7 +108,7 @@ async def add_entry(
     if refused is None:
         return RedirectResponse(f"/patients/{patient.id}", status_code=303)
     patient = _patient(session, patient_id)
-    inline, general = by_field(refused.problems, where)
+    inline, general = by_field(refused.problems, where, form)
     page = _page(
         request, user, patient, form, values=posted, problems=general, field_problems=inline,
         conflict=refused.conflict, version=version if refused.conflict is None else patient.version,
@@ -192,7 +193,7 @@ async def edit_entry(
     if refused is None:
         return RedirectResponse(f"/patients/{patient.id}", status_code=303)
     patient = _patient(session, patient_id)
-    inline, general = by_field(refused.problems, at.where)
+    inline, general = by_field(refused.problems, at.where, at.form)
     page = _page(
         request, user, patient, at.form, values=posted, problems=general, field_problems=inline,
         conflict=refused.conflict, version=version if refused.conflict is None else patient.version,
