@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cached_property
 from typing import Any, Literal
 
 from trdnav.assessment import (
@@ -49,9 +50,13 @@ class Item:
     dose: float | None
     start: date | None
 
+    @cached_property
+    def norm(self) -> str:
+        return normalise_name(self.name)
+
     @property
     def key(self) -> str:
-        return self.drug_id or normalise_name(self.name)
+        return self.drug_id or self.norm
 
 
 def regimen(ctx: Context) -> list[Item]:
@@ -95,7 +100,7 @@ def _members(kb: KnowledgeBase, refs: Iterable[str]) -> tuple[set[str], set[str]
 
 def _in(item: Item, group: tuple[set[str], set[str]] | tuple[frozenset[str], frozenset[str]]) -> bool:
     ids, names = group
-    return (item.drug_id is not None and item.drug_id in ids) or normalise_name(item.name) in names
+    return (item.drug_id is not None and item.drug_id in ids) or item.norm in names
 
 
 def _finding(
@@ -127,11 +132,14 @@ def interactions(kb: KnowledgeBase, items: list[Item]) -> Iterator[SafetyFinding
     done: set[tuple[str, str, str]] = set()
     for rule in kb.safety.interactions:
         first, second = _members(kb, rule.first), _members(kb, rule.second)
+        seconds = [b for b in items if _in(b, second)]
+        if not seconds:
+            continue
         for a in items:
             if not _in(a, first):
                 continue
-            for b in items:
-                if b.key == a.key or not _in(b, second):
+            for b in seconds:
+                if b.key == a.key:
                     continue
                 pair = tuple(sorted((a.key, b.key)))
                 if (rule.id, *pair) in done:
@@ -180,6 +188,18 @@ def maoi_label_combinations(
                 management,
                 interval.sources,
             )
+
+
+_longest: tuple[KnowledgeBase, int] | None = None  # one slot: the KB last asked about
+
+
+def _longest_interval(kb: KnowledgeBase) -> int:
+    """The longest MAOI interval any label in the knowledge base asks (computed once per KB)."""
+    global _longest
+    if _longest is None or _longest[0] is not kb:
+        days = (v for i in kb.safety.maoi_intervals for v in (i.before_maoi_days, i.after_maoi_days) if v is not None)
+        _longest = (kb, max(days, default=0))
+    return _longest[1]
 
 
 def washout(
@@ -260,10 +280,7 @@ def washout(
     late = proposed is not None and proposed < earliest
     # an unknown interval stops mattering once the gap is longer than any interval a label in the
     # knowledge base asks (fluoxetine's 5 weeks)
-    longest = max(
-        (v for i in kb.safety.maoi_intervals for v in (i.before_maoi_days, i.after_maoi_days) if v is not None),
-        default=0,
-    )
+    longest = _longest_interval(kb)
     long_past = proposed is not None and (proposed - stopped_on).days >= longest
     if not known and long_past:
         reasons = (*reasons, f"the gap is longer than any interval the labels read ask ({longest} days)")
