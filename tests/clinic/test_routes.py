@@ -30,8 +30,9 @@ def count(app: FastAPI, model: type) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
-def imported(client: TestClient, csrf: str, path: Path = EXAMPLE) -> int:
-    response = client.post("/patients/new", data={"record_json": path.read_text(), "csrf_token": csrf})
+def imported(client: TestClient, csrf: str, path: Path | None = EXAMPLE, text: str | None = None) -> int:
+    body = text if text is not None else (path or EXAMPLE).read_text()
+    response = client.post("/patients/new", data={"record_json": body, "csrf_token": csrf})
     assert response.status_code == 303, response.text
     return int(response.headers["location"].rsplit("/", 1)[1])
 
@@ -345,3 +346,37 @@ def test_a_database_failure_mid_write_rolls_back_the_whole_change(app: FastAPI, 
         assert patient.version == 1 and patient.record_json == EXAMPLE.read_text()
         assert session.scalar(select(func.count()).select_from(StoredAssessment)) == 1
     assert actions(app) == before  # no audit row for a change that did not happen
+
+
+XSS = "<script>alert(1)</script>"
+
+
+def test_record_text_is_escaped_on_every_page(app: FastAPI, client: TestClient):
+    """Patient-controlled text (a co-medication or condition name) never becomes markup."""
+    csrf = login(client)
+    record = json.loads(EXAMPLE.read_text())
+    record["medications"] = [{"drug": XSS}]
+    record["conditions"] = [{"name": XSS}]
+    patient_id = imported(client, csrf, path=None, text=json.dumps(record))
+    client.post(f"/patients/{patient_id}/add/conditions", data={"name": XSS + "2", "version": "1", "csrf_token": csrf})
+    pages = [
+        "/patients",
+        "/patients/table",
+        f"/patients/{patient_id}",
+        f"/patients/{patient_id}/edit",
+        f"/patients/{patient_id}/edit/conditions/0",
+        f"/patients/{patient_id}/add/conditions",
+        f"/patients/{patient_id}/versions/2",
+        f"/patients/{patient_id}/report.html",
+    ]
+    shown = 0
+    for url in pages:
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert "<script>alert(1)" not in page.text, url
+        shown += "&lt;script&gt;alert(1)" in page.text
+    assert shown >= 5  # the text is there, escaped
+    bad = client.post(
+        f"/patients/{patient_id}/add/conditions", data={"onset": XSS, "name": "x", "version": "2", "csrf_token": csrf}
+    )
+    assert bad.status_code == 422 and "<script>alert(1)" not in bad.text

@@ -9,6 +9,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -18,7 +19,9 @@ from trdnav.clinic.store.db import make_engine, migrate, session_factory
 
 HERE = Path(__file__).parent
 log = logging.getLogger("trdnav.clinic")
-templates = Jinja2Templates(directory=str(HERE / "templates"))
+# every template is HTML: escape everything (Jinja's default guess goes by the file extension
+# and would leave *.html.j2 unescaped, letting record text such as a drug name into the page)
+templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True))
 
 
 def create_app(settings: Settings) -> FastAPI:
