@@ -380,3 +380,15 @@ def test_record_text_is_escaped_on_every_page(app: FastAPI, client: TestClient):
         f"/patients/{patient_id}/add/conditions", data={"onset": XSS, "name": "x", "version": "2", "csrf_token": csrf}
     )
     assert bad.status_code == 422 and "<script>alert(1)" not in bad.text
+
+
+def test_pages_carry_the_security_headers_and_patient_pages_are_not_cached(client: TestClient):
+    login_page = client.get("/login")
+    policy = login_page.headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'self'" in policy and "object-src 'none'" in policy
+    assert login_page.headers["referrer-policy"] == "no-referrer"
+    assert login_page.headers["x-content-type-options"] == "nosniff"
+    csrf = login(client)
+    patient_id = imported(client, csrf)
+    for url in ("/patients", f"/patients/{patient_id}", f"/patients/{patient_id}/record.json"):
+        assert client.get(url).headers["cache-control"] == "no-store", url

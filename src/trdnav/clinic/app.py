@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -22,6 +23,18 @@ log = logging.getLogger("trdnav.clinic")
 # every template is HTML: escape everything (Jinja's default guess goes by the file extension
 # and would leave *.html.j2 unescaped, letting record text such as a drug name into the page)
 templates = Jinja2Templates(env=Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=True))
+
+# defence in depth: scripts only from the app itself (htmx is vendored), no framing by other
+# sites, and no referrer, so a self-report link's token never leaves in a Referer header
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "SAMEORIGIN",
+}
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -43,6 +56,14 @@ def create_app(settings: Settings) -> FastAPI:
         same_site="strict",
         https_only=settings.secure_cookies,
     )
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        if request.url.path.startswith(("/patients", "/admin", "/r/")):
+            response.headers["Cache-Control"] = "no-store"  # patient data stays out of caches
+        return response
+
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(auth.router)
     app.include_router(patients.router)
