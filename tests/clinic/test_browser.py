@@ -1,4 +1,5 @@
-"""End to end in a real browser (headless Debian Chromium, driven by Playwright): log in,
+"""End to end in a real browser (headless Debian Chromium, driven by Playwright), on SQLite and
+on PostgreSQL: log in,
 create a patient, enter two failed trials (with their dose changes) and PHQ-9 scores in the
 forms, see the TRD verdict and the options,
 download the PDF, and complete a self-report link on a phone-sized screen.
@@ -49,14 +50,15 @@ def shot(page: Any, name: str) -> None:  # playwright's Page, imported inside th
         page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app on a real port, on SQLite and on PostgreSQL (conftest's database_url)."""
     if CHROMIUM is None:
         if os.environ.get("TRDNAV_REQUIRE_BROWSER") == "1":
             pytest.fail("Chromium is required for the browser tests and was not found")
         pytest.skip("Chromium not installed (apt-get install chromium)")
     folder = tmp_path_factory.mktemp("clinic")
-    app = create_app(Settings(folder, f"sqlite:///{folder / 'clinic.db'}", "k" * 48))
+    app = create_app(Settings(folder, database_url, "k" * 48))
     with app.state.sessions() as session:
         add_user(session, "clin", PASSWORD, "clinician")
     with socket.socket() as probe:
