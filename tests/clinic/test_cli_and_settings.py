@@ -7,15 +7,20 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from conftest import PASSWORD, login
 from trdnav.cli import app as cli
+from trdnav.clinic.app import create_app
 from trdnav.clinic.demo import EXAMPLES, load_demo
 from trdnav.clinic.settings import Settings, SettingsError
 from trdnav.clinic.store.models import Patient, StoredAssessment, User
+from trdnav.clinic.users import add_user
 
 runner = CliRunner()
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "records" / "01-two-ssri-failures.json"
 
 
 def test_users_add_creates_an_account(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -68,4 +73,33 @@ def test_settings_refuse_an_unknown_database_and_a_short_key(tmp_path: Path, mon
     monkeypatch.delenv("TRDNAV_DATABASE_URL")
     monkeypatch.setenv("TRDNAV_SECRET_KEY", "short")
     with pytest.raises(SettingsError, match="at least 32 characters"):
+        Settings.from_env(tmp_path)
+
+
+def test_self_report_links_use_the_public_address_not_the_host_header(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("TRDNAV_PUBLIC_URL", "https://clinic.example.org/")
+    monkeypatch.setenv("TRDNAV_SECRET_KEY", "k" * 48)
+    monkeypatch.delenv("TRDNAV_DATABASE_URL", raising=False)
+    settings = Settings.from_env(tmp_path)
+    assert settings.public_url == "https://clinic.example.org"
+    app = create_app(settings)
+    with app.state.sessions() as session:
+        add_user(session, "clin", PASSWORD, "clinician")
+    with TestClient(app, base_url="https://internal:8000", follow_redirects=False) as client:
+        csrf = login(client)
+        created = client.post(
+            "/patients/new",
+            data={"record_json": EXAMPLE.read_text(), "csrf_token": csrf},
+            headers={"host": "evil.test"},
+        )
+        patient_id = created.headers["location"].rsplit("/", 1)[1]
+        page = client.post(
+            f"/patients/{patient_id}/self-report",
+            data={"instrument": "phq9", "csrf_token": csrf},
+            headers={"host": "evil.test"},
+        )
+        assert 'value="https://clinic.example.org/r/' in page.text and "evil.test" not in page.text
+    app.state.engine.dispose()
+    monkeypatch.setenv("TRDNAV_PUBLIC_URL", "clinic.example.org")
+    with pytest.raises(SettingsError, match="TRDNAV_PUBLIC_URL"):
         Settings.from_env(tmp_path)

@@ -56,6 +56,7 @@ def create_app(settings: Settings) -> FastAPI:
         same_site="strict",
         https_only=settings.secure_cookies,
     )
+
     @app.middleware("http")
     async def _headers(request: Request, call_next: Any) -> Response:
         response: Response = await call_next(request)

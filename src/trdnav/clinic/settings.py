@@ -20,6 +20,9 @@ class Settings:
     # cookies only over HTTPS (and on localhost, which browsers treat as secure)
     secure_cookies: bool = True
     session_hours: int = 8
+    # the address patients reach the app at (behind a proxy it differs from the request's own);
+    # self-report links are made from it, never from the request's Host header
+    public_url: str | None = None
 
     @classmethod
     def from_env(cls, data_dir: Path | None = None) -> Settings:
@@ -35,7 +38,12 @@ class Settings:
         key = os.environ.get("TRDNAV_SECRET_KEY") or _stored_key(folder)
         if len(key) < 32:
             raise SettingsError("TRDNAV_SECRET_KEY: expected at least 32 characters")
-        return cls(folder, url, key)
+        public = os.environ.get("TRDNAV_PUBLIC_URL") or None
+        if public is not None and not public.startswith(("https://", "http://")):
+            raise SettingsError(
+                f"TRDNAV_PUBLIC_URL: got {public!r}; expected an address such as https://clinic.example.org"
+            )
+        return cls(folder, url, key, public_url=public.rstrip("/") if public else None)
 
 
 def _stored_key(folder: Path) -> str:

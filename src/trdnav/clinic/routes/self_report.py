@@ -74,7 +74,7 @@ def make_link(
         "user": user,
         "csrf": csrf_token(request),
         "patient": patient,
-        "url": str(request.base_url).rstrip("/") + f"/r/{token}",
+        "url": (request.app.state.settings.public_url or str(request.base_url).rstrip("/")) + f"/r/{token}",
         "link": link,
     }
     return templates.TemplateResponse(request, "self_report_link.html.j2", context)
