@@ -10,15 +10,16 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from trdnav.clinic import audit
 from trdnav.clinic.app import templates
 from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_user
 from trdnav.clinic.forms import FORMS, EntryForm, edited, entry, fields, form_values, with_kb_choices
-from trdnav.clinic.records import save_change
+from trdnav.clinic.records import Refused, save_change
 from trdnav.clinic.routes.auth import csrf_token
 from trdnav.clinic.routes.patients import _patient
-from trdnav.clinic.store.models import Patient
+from trdnav.clinic.store.models import Patient, User
 
 router = APIRouter(prefix="/patients", dependencies=[Depends(current_user)])
 
@@ -107,13 +108,7 @@ async def add_entry(
     refused = save_change(request, session, patient, user, text, version, f"{form.title.lower()} added")
     if refused is None:
         return RedirectResponse(f"/patients/{patient.id}", status_code=303)
-    patient = _patient(session, patient_id)
-    inline, general = by_field(refused.problems, where, form)
-    page = _page(
-        request, user, patient, form, values=posted, problems=general, field_problems=inline,
-        conflict=refused.conflict, version=version if refused.conflict is None else patient.version,
-    )  # fmt: skip
-    return templates.TemplateResponse(request, "entry.html.j2", page, status_code=409 if refused.conflict else 422)
+    return _refused(request, session, user, patient_id, form, where, posted, version, refused)
 
 
 @dataclass(frozen=True)
@@ -148,6 +143,36 @@ def _locate(record: dict[str, Any], collection: str, index: int, owner: int | No
     return Located(form, entries, index, where, url)
 
 
+def _editing(at: Located, patient: Patient) -> dict[str, Any]:
+    """What turns the entry page into the edit form of an existing entry."""
+    heading = f"Edit: {at.form.title.lower()} for {patient.local_id}"
+    return {"action": f"/patients/{patient.id}/edit/{at.url}", "heading": heading, "editing": True}
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    user: User,
+    patient_id: int,
+    form: EntryForm,
+    where: str,
+    posted: dict[str, str],
+    version: int,
+    refused: Refused,
+    at: Located | None = None,
+) -> Response:
+    """The form again after a refused add or edit: what was typed, each problem at its field,
+    and on a conflict the current version to save against."""
+    patient = _patient(session, patient_id)
+    inline, general = by_field(refused.problems, where, form)
+    page = _page(
+        request, user, patient, form, values=posted, problems=general, field_problems=inline,
+        conflict=refused.conflict, version=version if refused.conflict is None else patient.version,
+        **(_editing(at, patient) if at else {}),
+    )  # fmt: skip
+    return templates.TemplateResponse(request, "entry.html.j2", page, status_code=409 if refused.conflict else 422)
+
+
 @router.get("/{patient_id}/edit/{collection}/{index}")
 @router.get("/{patient_id}/edit/{collection}/{owner}/{index}")
 def edit_form(
@@ -163,11 +188,8 @@ def edit_form(
     at = _locate(json.loads(patient.record_json), collection, index, owner)
     audit.record(session, request, user, "read", patient.id, f"{at.where} edit form")
     session.commit()
-    page = _page(
-        request, user, patient, at.form, values=form_values(fields(at.form.model), at.entries[index]),
-        action=f"/patients/{patient.id}/edit/{at.url}", heading=f"Edit: {at.form.title.lower()} for {patient.local_id}",
-        editing=True,
-    )  # fmt: skip
+    values = form_values(fields(at.form.model), at.entries[index])
+    page = _page(request, user, patient, at.form, values=values, **_editing(at, patient))
     return templates.TemplateResponse(request, "entry.html.j2", page)
 
 
@@ -192,15 +214,7 @@ async def edit_entry(
     refused = save_change(request, session, patient, user, text, version, f"{at.where} edited")
     if refused is None:
         return RedirectResponse(f"/patients/{patient.id}", status_code=303)
-    patient = _patient(session, patient_id)
-    inline, general = by_field(refused.problems, at.where, at.form)
-    page = _page(
-        request, user, patient, at.form, values=posted, problems=general, field_problems=inline,
-        conflict=refused.conflict, version=version if refused.conflict is None else patient.version,
-        action=f"/patients/{patient.id}/edit/{at.url}", heading=f"Edit: {at.form.title.lower()} for {patient.local_id}",
-        editing=True,
-    )  # fmt: skip
-    return templates.TemplateResponse(request, "entry.html.j2", page, status_code=409 if refused.conflict else 422)
+    return _refused(request, session, user, patient_id, at.form, at.where, posted, version, refused, at)
 
 
 @router.post("/{patient_id}/remove/{collection}/{index}", dependencies=[CsrfChecked])
