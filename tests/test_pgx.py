@@ -256,7 +256,7 @@ def test_cyp2c19_diplotypes_from_allele_functions(diplotype, phenotype):
 @pytest.mark.parametrize(
     ("diplotype", "why"),
     [
-        ("*1/*4", "*4 is not in trdnav's allele function table"),
+        ("*1/*35", "*35 is not in trdnav's allele function table"),
         ("*1x2/*2", "copy number or tandem arrangement"),
     ],
 )
@@ -299,11 +299,30 @@ def test_every_cpic_diplotype_agrees_or_is_left_untranslated_for_a_stated_reason
         # CYP2D6: all 15,051 rows agree
         ("CYP2D6", "agrees"): 3828,
         ("CYP2D6", "indeterminate, as CPIC"): 11223,
-        ("CYP2C19", "agrees"): 15,
-        ("CYP2C19", "allele not encoded"): 651,
+        # CYP2C19: every row made of the 23 alleles of Hicks 2015 Table S5 (and Lima 2021) agrees
+        ("CYP2C19", "agrees"): 253,
+        ("CYP2C19", "allele not encoded"): 413,
         ("CYP2B6", "agrees"): 15,
         ("CYP2B6", "allele not encoded"): 1161,
     }
+
+
+# CYP2C19 phenotypes worked by hand from Hicks 2015 Supplemental Table S5 (allele functions;
+# *2-*8 no function also in Hicks 2017) and Lima 2021 Table 1 (phenotype from the two functions)
+CYP2C19_WORKED = [
+    ("*1/*4", "Intermediate Metabolizer"),  # normal + no function
+    ("*4/*8", "Poor Metabolizer"),  # no + no
+    ("*10/*17", "Likely Intermediate Metabolizer"),  # decreased + increased
+    ("*2/*19", "Likely Poor Metabolizer"),  # no + decreased
+    ("*11/*17", "Rapid Metabolizer"),  # normal + increased
+    ("*16/*26", "Likely Intermediate Metabolizer"),  # decreased + decreased
+]
+
+
+@pytest.mark.parametrize(("diplotype", "phenotype"), CYP2C19_WORKED)
+def test_cyp2c19_phenotypes_worked_from_the_guideline_tables(diplotype, phenotype):
+    result = pgx({"gene": "CYP2C19", "diplotype": diplotype})["CYP2C19"]
+    assert (result.status, result.phenotype) == ("derived", phenotype)
 
 
 @pytest.mark.skipif(not CPIC.exists(), reason="../shared/refdata/cpic absent")
