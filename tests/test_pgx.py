@@ -302,8 +302,9 @@ def test_every_cpic_diplotype_agrees_or_is_left_untranslated_for_a_stated_reason
         # CYP2C19: every row made of the 23 alleles of Hicks 2015 Table S5 (and Lima 2021) agrees
         ("CYP2C19", "agrees"): 253,
         ("CYP2C19", "allele not encoded"): 413,
-        ("CYP2B6", "agrees"): 15,
-        ("CYP2B6", "allele not encoded"): 1161,
+        # CYP2B6: the efavirenz guideline's alleles, with those its c.516G>T rule makes decreased
+        ("CYP2B6", "agrees"): 91,
+        ("CYP2B6", "allele not encoded"): 1085,
     }
 
 
@@ -317,6 +318,22 @@ CYP2C19_WORKED = [
     ("*11/*17", "Rapid Metabolizer"),  # normal + increased
     ("*16/*26", "Likely Intermediate Metabolizer"),  # decreased + decreased
 ]
+
+
+# CYP2B6 from Desta 2019: "all alleles that carry c.516G>T ... are considered decreased
+# function" (*7, *19, *20, *26, *29, *34, *36, *37 among those it lists) and Table 1's pairs
+CYP2B6_WORKED = [
+    ("*1/*7", "Intermediate Metabolizer"),  # normal + decreased
+    ("*6/*26", "Poor Metabolizer"),  # decreased + decreased
+    ("*18/*36", "Poor Metabolizer"),  # no function + decreased
+    ("*4/*29", "Intermediate Metabolizer"),  # increased + decreased
+]
+
+
+@pytest.mark.parametrize(("diplotype", "phenotype"), CYP2B6_WORKED)
+def test_cyp2b6_phenotypes_worked_from_the_guideline_text(diplotype, phenotype):
+    result = pgx({"gene": "CYP2B6", "diplotype": diplotype})["CYP2B6"]
+    assert (result.status, result.phenotype) == ("derived", phenotype)
 
 
 @pytest.mark.parametrize(("diplotype", "phenotype"), CYP2C19_WORKED)
