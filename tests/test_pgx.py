@@ -150,7 +150,19 @@ CYP2D6_WORKED = [
     ("*1/*2x2", 3.0, "Ultrarapid Metabolizer"),
     ("*4x2/*4", 0.0, "Poor Metabolizer"),
     ("*1/*4.001", 1.0, "Intermediate Metabolizer"),
+    # tandems: the sum of their units (Crews 2021 supplement: *1/*13+*2 has activity score 2)
+    ("*1/*13+*2", 2.0, "Normal Metabolizer"),
+    ("*36+*10/*10", 0.5, "Intermediate Metabolizer"),
+    ("*36x2+*10/*4", 0.25, "Intermediate Metabolizer"),
+    ("*68+*4/*4", 0.0, "Poor Metabolizer"),
 ]
+
+
+def test_a_scored_tandem_cites_the_tandem_rule():
+    result = pgx({"gene": "CYP2D6", "diplotype": "*36+*10/*1"})["CYP2D6"]
+    assert result.activity_score == 1.25 and any(s.startswith("crews2021") for s in result.basis.sources)
+    plain = pgx({"gene": "CYP2D6", "diplotype": "*1/*10"})["CYP2D6"]
+    assert not any(s.startswith("crews2021") for s in plain.basis.sources)
 
 
 @pytest.mark.parametrize(("diplotype", "score", "phenotype"), CYP2D6_WORKED)
@@ -170,7 +182,7 @@ def test_at_least_three_copies_decide_only_when_the_bound_is_already_ultrarapid(
     ("diplotype", "why"),
     [
         ("*1/*4xN", "uncounted copy number"),
-        ("*36+*10/*10", "tandem or hybrid arrangement"),
+        ("*36+*150/*10", "*150 is not in trdnav's allele function table"),
         ("*1/*150", "*150 is not in trdnav's allele function table"),
     ],
 )

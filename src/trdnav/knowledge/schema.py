@@ -428,6 +428,16 @@ class Gene(Cited):
     allele_sources: Citations = ()
     function_pairs: tuple[FunctionPair, ...] = ()
     function_pair_sources: Citations = ()
+    # a tandem (*36+*10) scores as the sum of its gene units, each times its copies; without a
+    # cited rule a tandem is not translated
+    tandem_sums_units: bool = False
+    tandem_sources: Citations = ()
+
+    @model_validator(mode="after")
+    def _tandem_rule_cited(self) -> Gene:
+        if self.tandem_sums_units and not (self.tandem_sources and self.activity_score_bins):
+            raise ValueError("tandem_sums_units: needs tandem_sources and an activity-score gene")
+        return self
 
 
 class PgxFile(FileHeader):

@@ -56,7 +56,7 @@ def diplotype_score(gene: Gene, diplotype: Diplotype) -> tuple[float | None, boo
     each times its copy number (CPIC/DPWG consensus); None with the reason when it cannot be
     scored (an allele not in the table, uncertain function, an uncounted xN)."""
     for haplotype in (diplotype.first, diplotype.second):
-        if len(haplotype.parts) > 1:
+        if len(haplotype.parts) > 1 and not gene.tandem_sums_units:
             return (
                 None,
                 False,
@@ -176,6 +176,8 @@ def interpret(g: NGenotype, kb: KnowledgeBase) -> GenePhenotype:
                 candidates.append((f"diplotype {g.diplotype}", from_diplotype))
                 sources.extend((*gene.allele_sources, *_allele_citations(gene, g.diplotype)))
                 sources.extend(gene.activity_score_sources if gene.activity_score_bins else gene.function_pair_sources)
+                if any(len(h.parts) > 1 for h in (g.diplotype.first, g.diplotype.second)):
+                    sources.extend(gene.tandem_sources)
                 rule = RULE_DIPLOTYPE
                 if gene.activity_score_bins:
                     derived_score, _, _ = diplotype_score(gene, g.diplotype)
