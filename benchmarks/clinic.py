@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import tempfile
 import time
@@ -121,6 +122,7 @@ def main() -> None:
             value = median_ms(lambda url=url: client.get(url), args.repeat)
             print(f"{name}: median {value:.1f} ms ({goal}); {value / base:.1f}x /healthz ({base:.2f} ms)")
     app.state.engine.dispose()
+    shutil.rmtree(folder)  # the 2,000-patient database is only for this run
 
 
 if __name__ == "__main__":
