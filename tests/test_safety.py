@@ -263,3 +263,43 @@ def test_an_unknown_interval_stops_mattering_after_the_longest_interval_any_labe
     plan = washout(kb, "tranylcypromine", STOPPED, "amitriptyline", date(2026, 3, 3))
     assert plan is not None and plan.status == "ok"
     assert "longer than any interval the labels read ask (35 days)" in plan.reasons[-1]
+
+
+def test_a_check_focused_on_one_drug_finds_what_the_full_check_finds_for_it(kb):
+    """The planner checks each option with `focus`; that shortcut must never lose a finding."""
+    from trdnav.assessment import Proposal
+    from trdnav.record.normalise import normalise
+    from trdnav.record.parse import parse_record
+    from trdnav.rules.context import Context
+    from trdnav.rules.safety import check
+
+    as_of = date(2025, 9, 1)
+    meds = ["fluoxetine", "lithium", "tramadol", "hydrochlorothiazide", "paroxetine", "linezolid", "ibuprofen"]
+    record = parse_record(
+        {
+            "patient": {"id": "focus", "birth_date": "1950-01-01"},
+            "medications": [{"drug": m} for m in meds],
+            "trials": [
+                {
+                    "id": "t1",
+                    "treatment": "sertraline",
+                    "start": "2025-06-01",
+                    "doses": [{"date": "2025-06-01", "dose": 100}],
+                }
+            ],
+        }
+    )
+    ctx = Context(normalise(record, kb, as_of), kb)
+    checked = 0
+    for drug in ("phenelzine", "tranylcypromine", "citalopram", "aripiprazole", "nortriptyline", "bupropion"):
+        proposal = Proposal((drug,), (), (), as_of)
+        name = kb.drug_by_id[drug].name
+        for age in (40, 75):
+            full = [f for f in check(ctx, (), age, proposal).findings if name in f.drugs]
+            assert check(ctx, (), age, proposal, focus=drug).findings == tuple(full), (drug, age)
+            checked += len(full)
+    assert checked >= 12  # the regimen gives each proposal real findings to compare
+    # at 40 only the co-medication (fluoxetine, a CYP2C19 inhibitor) makes citalopram's 20 mg limit
+    # apply: the focused check once missed it, judging the limit on the proposed drug alone
+    focused = check(ctx, (), 40, Proposal(("citalopram",), (), (), as_of), focus="citalopram").findings
+    assert any(f.rule == "citalopram_qt_20" and "fluoxetine" in f.message for f in focused)

@@ -128,10 +128,15 @@ def _finding(
     )
 
 
-def interactions(kb: KnowledgeBase, items: list[Item]) -> Iterator[SafetyFinding]:
+def interactions(kb: KnowledgeBase, items: list[Item], focus: str | None = None) -> Iterator[SafetyFinding]:
+    """Every interaction rule's pairs in the regimen; with `focus` (a catalog id), only the
+    pairs that include that drug."""
     done: set[tuple[str, str, str]] = set()
+    focused = [i for i in items if i.key == focus]
     for rule in kb.safety.interactions:
         first, second = _members(kb, rule.first), _members(kb, rule.second)
+        if focus is not None and not any(_in(i, first) or _in(i, second) for i in focused):
+            continue  # the rule cannot concern the drug in focus
         seconds = [b for b in items if _in(b, second)]
         if not seconds:
             continue
@@ -139,7 +144,7 @@ def interactions(kb: KnowledgeBase, items: list[Item]) -> Iterator[SafetyFinding
             if not _in(a, first):
                 continue
             for b in seconds:
-                if b.key == a.key:
+                if b.key == a.key or (focus is not None and focus not in (a.key, b.key)):
                     continue
                 pair = tuple(sorted((a.key, b.key)))
                 if (rule.id, *pair) in done:
@@ -435,10 +440,12 @@ def max_dose(
 
 
 def dose_limits(
-    ctx: Context, items: list[Item], phenotypes: dict[str, str], age: int | None
+    ctx: Context, items: list[Item], phenotypes: dict[str, str], age: int | None, taken: list[Item] | None = None
 ) -> Iterator[SafetyFinding]:
+    """The dose limits of `items`, judged against the whole regimen `taken` (by default the
+    same items): a co-medication can make a limit apply (a CYP2C19 inhibitor with citalopram)."""
     kb = ctx.kb
-    current = tuple(on_drug(kb, i.name, i.drug_id, i.path) for i in items)
+    current = tuple(on_drug(kb, i.name, i.drug_id, i.path) for i in (items if taken is None else taken))
     unknown_dose_said: set[str] = set()
     # the strictest applicable limit first, so an unknown dose is reported against it
     for limit in sorted(kb.safety.dose_limits, key=lambda lim: lim.max_dose):
@@ -625,7 +632,7 @@ def check(
     }
     plans = washouts(ctx, proposal, focus)
     single = items if focus is None else [i for i in items if i.key == focus]
-    combinations = list(interactions(kb, items))
+    combinations = list(interactions(kb, items, focus))
     covered = {
         tuple(sorted((a.key, b.key)))
         for f in combinations
@@ -638,7 +645,7 @@ def check(
         *combinations,
         *maoi_label_combinations(kb, items, covered),
         *(f for f in (_washout_finding(p, ctx.record.as_of) for p in plans) if f is not None),
-        *dose_limits(ctx, single, phenotypes, age),
+        *dose_limits(ctx, single, phenotypes, age, items),
         *condition_rules(ctx, single),
         *age_rules(ctx, single, age),
         *levels(ctx, single, age, level_profiles or {}),
