@@ -392,3 +392,25 @@ def test_pages_carry_the_security_headers_and_patient_pages_are_not_cached(clien
     patient_id = imported(client, csrf)
     for url in ("/patients", f"/patients/{patient_id}", f"/patients/{patient_id}/record.json"):
         assert client.get(url).headers["cache-control"] == "no-store", url
+
+
+def test_an_account_locks_after_repeated_failed_logins(app: FastAPI, client: TestClient):
+    import datetime as dt
+
+    from trdnav.clinic.routes.auth import LOCK_MINUTES, MAX_FAILURES
+
+    def attempt(username: str, password: str) -> int:
+        page = client.get("/login")
+        data = {"username": username, "password": password, "csrf_token": csrf_of(page.text)}
+        return client.post("/login", data=data).status_code
+
+    assert [attempt("clin", "nope") for _ in range(MAX_FAILURES)] == [401] * MAX_FAILURES
+    assert attempt("clin", PASSWORD) == 429  # even the right password, for the rest of the window
+    assert actions(app)[-1] == "login_locked"
+    # failures older than the window do not count (the audit table takes inserts, never updates)
+    old = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=LOCK_MINUTES + 1)
+    with app.state.sessions() as session:
+        for _ in range(MAX_FAILURES):
+            session.add(AuditEvent(at=old, username="boss", action="login_failed", detail="", client=""))
+        session.commit()
+    assert attempt("boss", PASSWORD) == 303  # and other accounts are not affected
