@@ -108,3 +108,33 @@ def test_a_self_report_that_lands_during_an_edit_wins_and_the_editor_is_told_who
     page = client.get(f"/patients/{patient_id}")
     history = page.text.split('aria-label="Changes"', 1)[1]
     assert "self-report" in history and "self report submit: phq9 via link" in history
+
+
+def test_a_late_reassessment_of_an_older_version_does_not_hide_the_alert(app: FastAPI, client: TestClient):
+    """A re-assessment that read the record before the self-report landed is stored after it.
+    The newest record version's assessment stays the latest: its item-9 alert must not vanish."""
+    patient_id, path = make_link(client, login(client))
+    with TestClient(app, base_url="https://testserver") as phone:
+        assert phone.post(path, data=answered(ANSWERS)).status_code == 200
+    with app.state.sessions() as session:
+        first = session.scalars(
+            select(StoredAssessment).where(StoredAssessment.record_version == 1).order_by(StoredAssessment.id)
+        ).first()
+        # what the slow re-assessment of version 1 stores, after the self-report's version 2
+        late = StoredAssessment(
+            patient_id=patient_id,
+            record_version=1,
+            as_of=first.as_of,
+            engine_version=first.engine_version,
+            kb_version=first.kb_version,
+            assessment_json=first.assessment_json,
+            summary_json=first.summary_json,
+            created_by=first.created_by,
+        )
+        session.add(late)
+        session.commit()
+        assert "item 9" not in (first.summary_json or "")
+    assert "item 9" in client.get("/patients").text
+    assert "item 9" in client.get("/patients/table").text
+    page = client.get(f"/patients/{patient_id}")
+    assert "item 9" in page.text and "The record changed after the last assessment" not in page.text

@@ -29,12 +29,15 @@ from trdnav.clinic.views import Summary, load_assessment, record_entries, summar
 router = APIRouter(prefix="/patients", dependencies=[Depends(current_user)])
 
 
+# "Latest" is the assessment of the newest record version, not the last row stored: a
+# re-assessment that read the record before a self-report saved a new version is stored after
+# it, and must not hide the newer version's assessment (and its item-9 alert).
+_NEWEST_FIRST = (StoredAssessment.record_version.desc(), StoredAssessment.id.desc())
+
+
 def _latest(session: Session, patient_id: int) -> StoredAssessment | None:
     return session.scalar(
-        select(StoredAssessment)
-        .where(StoredAssessment.patient_id == patient_id)
-        .order_by(StoredAssessment.id.desc())
-        .limit(1)
+        select(StoredAssessment).where(StoredAssessment.patient_id == patient_id).order_by(*_NEWEST_FIRST).limit(1)
     )
 
 
@@ -55,11 +58,12 @@ def _store(session: Session, patient: Patient, text: str, user: User) -> None:
 
 def _rows(session: Session) -> list[tuple[Patient, Summary | None]]:
     """Each patient with the summary of their latest assessment, in one query."""
-    latest = (
-        select(StoredAssessment.patient_id, func.max(StoredAssessment.id).label("id"))
-        .group_by(StoredAssessment.patient_id)
-        .subquery()
-    )
+    ranked = select(
+        StoredAssessment.patient_id,
+        StoredAssessment.id,
+        func.row_number().over(partition_by=StoredAssessment.patient_id, order_by=_NEWEST_FIRST).label("rank"),
+    ).subquery()
+    latest = select(ranked.c.patient_id, ranked.c.id).where(ranked.c.rank == 1).subquery()
     query = (
         select(Patient, StoredAssessment.id, StoredAssessment.summary_json)
         .outerjoin(latest, latest.c.patient_id == Patient.id)
