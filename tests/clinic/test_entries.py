@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from conftest import login
-from trdnav.clinic.forms import FORMS, fields
+from trdnav.clinic.forms import FORMS, entry, fields, form_values
 from trdnav.clinic.store.models import AuditEvent, Patient
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "records" / "01-two-ssri-failures.json"
@@ -36,6 +36,21 @@ def test_form_fields_come_from_the_record_format():
     assert "doses" not in trial  # dose changes have their own form
     assert trial["treatment"].required and "sertraline" not in trial["treatment"].choices
     assert {f.name: f.kind for f in fields(FORMS["scales"].model)}["items"] == "list"
+
+
+def test_list_fields_keep_commas_in_text_and_digits_in_ids():
+    """Text lists go one per line (a side effect may hold a comma) and stay text (a trial id
+    "7" is not the number 7); number lists take commas or spaces; both read back as shown."""
+    trial = fields(FORMS["trials"].model)
+    sent = {"side_effects": "nausea, mild\n\nsweating ", "base_trials": "7\nt2"}
+    values = entry(trial, sent)
+    assert values["side_effects"] == ["nausea, mild", "sweating"]
+    assert values["base_trials"] == ["7", "t2"]
+    shown = form_values(trial, values)
+    assert entry(trial, shown) == values
+    scale = fields(FORMS["scales"].model)
+    assert entry(scale, {"items": "2, 2 1,0"})["items"] == [2, 2, 1, 0]
+    assert form_values(scale, {"items": [2, 1]})["items"] == "2, 1"
 
 
 def test_adding_a_trial_a_dose_change_and_a_scale_score(app: FastAPI, client: TestClient):

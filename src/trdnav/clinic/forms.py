@@ -24,6 +24,9 @@ class FieldSpec:
     required: bool
     choices: tuple[str, ...] = ()
     hint: str | None = None
+    # a list's items: text items go one per line (a side effect may hold a comma), numbers and
+    # dates are comma-separated; only a number list turns digits into numbers (trial ids stay text)
+    item: Literal["text", "number", "date"] | None = None
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ def with_kb_choices(specs: list[FieldSpec], form: EntryForm, kb: Any) -> list[Fi
     """The form's KB-id fields as choices of the knowledge base's ids."""
     named = dict(form.kb_choices)
     return [
-        FieldSpec(s.name, "choice", s.required, tuple(sorted(getattr(kb, named[s.name]))), s.hint)
+        FieldSpec(s.name, "choice", s.required, tuple(sorted(getattr(kb, named[s.name]))), s.hint, None)
         if s.name in named
         else s
         for s in specs
@@ -134,8 +137,10 @@ def _spec(name: str, annotation: Any, required: bool, hint: str | None) -> Field
         return FieldSpec(name, "number", required, (), hint)
     if inner is str:
         return FieldSpec(name, "text", required, (), hint)
-    if typing.get_origin(inner) is tuple and typing.get_args(inner)[0] in (str, int, dt.date):
-        return FieldSpec(name, "list", required, (), hint)
+    if typing.get_origin(inner) is tuple:
+        item = {str: "text", int: "number", float: "number", dt.date: "date"}.get(typing.get_args(inner)[0])
+        if item is not None:
+            return FieldSpec(name, "list", required, (), hint, item)  # type: ignore[arg-type]
     return None  # a nested object or a list of objects
 
 
@@ -153,7 +158,7 @@ def entry(specs: list[FieldSpec], form: dict[str, str]) -> dict[str, Any]:
         elif spec.kind == "yesno":
             value = {"yes": True, "no": False}.get(raw, raw)
         elif spec.kind == "list":
-            value = [_number(x) if x.strip().lstrip("-").isdigit() else x.strip() for x in raw.split(",")]
+            value = _list_items(spec, raw)
         else:
             value = raw
         owner, _, sub = spec.name.partition(".")
@@ -162,6 +167,13 @@ def entry(specs: list[FieldSpec], form: dict[str, str]) -> dict[str, Any]:
         else:
             out[spec.name] = value
     return out
+
+
+def _list_items(spec: FieldSpec, raw: str) -> list[Any]:
+    if spec.item == "text":
+        return [line.strip() for line in raw.splitlines() if line.strip()]
+    parts = [p for p in raw.replace(",", " ").split() if p]
+    return [_number(p) for p in parts] if spec.item == "number" else parts
 
 
 def _number(raw: str) -> Any:
@@ -185,7 +197,7 @@ def form_values(specs: list[FieldSpec], current: dict[str, Any]) -> dict[str, st
         if spec.kind == "yesno" and isinstance(value, bool):
             out[spec.name] = "yes" if value else "no"
         elif spec.kind == "list" and isinstance(value, list):
-            out[spec.name] = ", ".join(str(v) for v in value)
+            out[spec.name] = ("\n" if spec.item == "text" else ", ").join(str(v) for v in value)
         else:
             out[spec.name] = str(value)
     return out
