@@ -52,6 +52,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database alone, for what only PostgreSQL does."""
+    yield from _postgres_database()
+
+
+@pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[FastAPI]:
     settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key="k" * 48)
     application = create_app(settings)

@@ -64,6 +64,10 @@ def test_settings_make_a_private_secret_key(tmp_path: Path, monkeypatch: pytest.
     assert settings.secret_key == key.read_text().strip()
     assert settings.database_url == f"sqlite:///{tmp_path / 'data' / 'trdnav.db'}"
     assert Settings.from_env(tmp_path / "data").secret_key == settings.secret_key
+    # the folder and the SQLite file (patient records) are the owner's alone
+    assert stat.S_IMODE((tmp_path / "data").stat().st_mode) == 0o700
+    create_app(settings).state.engine.dispose()
+    assert stat.S_IMODE((tmp_path / "data" / "trdnav.db").stat().st_mode) == 0o600
 
 
 def test_settings_refuse_an_unknown_database_and_a_short_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):

@@ -13,9 +13,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text, update
+from sqlalchemy import create_engine, select, text, update
 
 from conftest import login
+from trdnav.clinic.store.db import make_engine
 from trdnav.clinic.store.models import Base, RecordVersion, StoredAssessment
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "records" / "01-two-ssri-failures.json"
@@ -116,3 +117,22 @@ def test_upgrading_keeps_each_existing_record_as_its_first_version(tmp_path: Pat
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT patient_id, version, record_json, source FROM record_versions")).all()
     assert rows == [(1, 3, '{"patient": {}}', "old-user")]
+
+
+def test_postgresql_hands_back_utc_whatever_zone_the_server_is_set_to(postgres_url: str):
+    """Times are shown labelled UTC; a database set to a local zone must not shift them."""
+    name = postgres_url.rsplit("/", 1)[1]
+    plain = create_engine(postgres_url)
+    with plain.connect() as connection:
+        connection.execute(text(f"ALTER DATABASE \"{name}\" SET timezone TO 'America/New_York'"))
+        connection.commit()
+    plain.dispose()  # the setting applies to new connections
+    with plain.connect() as connection:  # a plain connection now gets local times
+        assert connection.scalar(text("SHOW timezone")) == "America/New_York"
+    plain.dispose()
+    engine = make_engine(postgres_url)
+    with engine.connect() as connection:
+        assert connection.scalar(text("SHOW timezone")) == "UTC"
+        stamp = connection.scalar(text("SELECT TIMESTAMPTZ '2026-01-01 12:00:00+00'"))
+    engine.dispose()
+    assert stamp.utcoffset().total_seconds() == 0 and stamp.hour == 12

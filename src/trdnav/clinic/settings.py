@@ -29,7 +29,8 @@ class Settings:
         """TRDNAV_DATA_DIR (default ./trdnav-data), TRDNAV_DATABASE_URL (default SQLite in the data
         folder), TRDNAV_SECRET_KEY (default: a key kept in the data folder, made on first run)."""
         folder = Path(data_dir or os.environ.get("TRDNAV_DATA_DIR") or "trdnav-data").resolve()
-        folder.mkdir(parents=True, exist_ok=True)
+        # a new data folder is its owner's alone: it holds the database and the secret key
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         url = os.environ.get("TRDNAV_DATABASE_URL") or f"sqlite:///{folder / 'trdnav.db'}"
         if not url.startswith(("sqlite:", "postgresql")):
             raise SettingsError(
@@ -49,6 +50,8 @@ class Settings:
 def _stored_key(folder: Path) -> str:
     path = folder / "secret.key"
     if not path.exists():
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
+        # created owner-only, never readable by others even for a moment
+        descriptor = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+            file.write(secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip()

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 HERE = Path(__file__).parent
 
 
 def make_engine(url: str) -> Engine:
+    connect_args = {}
+    if make_url(url).get_backend_name() == "postgresql":
+        # times are shown labelled UTC: a server or database set to a local zone would otherwise
+        # hand back local times
+        connect_args["options"] = "-c timezone=UTC"
+    else:
+        _private_sqlite_file(url)
     # hide_parameters: a database error's message would otherwise carry the record it was saving
-    engine = create_engine(url, future=True, hide_parameters=True)
+    engine = create_engine(url, future=True, hide_parameters=True, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -24,6 +32,18 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
     return engine
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Make a new SQLite database file readable by its owner only (it holds patient records;
+    SQLite would create it with the umask's usual 0644). Its journal files take the same mode."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    try:
+        os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
 
 
 def migrate(engine: Engine) -> None:
