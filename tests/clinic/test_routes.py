@@ -122,6 +122,32 @@ def test_a_second_patient_with_the_same_id_is_refused(app: FastAPI, client: Test
     assert count(app, Patient) == 1
 
 
+def test_a_patient_id_longer_than_the_column_is_refused_by_name(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    record = json.loads(EXAMPLE.read_text())
+    record["patient"]["id"] = "p" * 101
+    response = client.post("/patients/new", data={"record_json": json.dumps(record), "csrf_token": csrf})
+    assert response.status_code == 422 and "patient.id: got 101 characters; expected at most 100" in response.text
+    assert count(app, Patient) == 0
+
+
+def test_downloads_are_named_safely_whatever_the_patient_id_holds(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    record = json.loads(EXAMPLE.read_text())
+    record["patient"]["id"] = 'Zoë "x"; filename=evil.exe'
+    created = client.post("/patients/new", data={"record_json": json.dumps(record), "csrf_token": csrf})
+    patient_id = int(created.headers["location"].rsplit("/", 1)[1])
+    for path, name in (("record.json", ".json"), ("report.pdf", "-report.pdf")):
+        response = client.get(f"/patients/{patient_id}/{path}")
+        assert response.status_code == 200
+        disposition = response.headers["content-disposition"]
+        fallback = "Zo___x___filename_evil.exe" + name
+        assert disposition == (
+            f'attachment; filename="{fallback}"; '
+            f"filename*=UTF-8''Zo%C3%AB%20%22x%22%3B%20filename%3Devil.exe{name}"
+        )
+
+
 def test_concurrent_edits_the_loser_is_told_and_loses_nothing(app: FastAPI, client: TestClient):
     csrf = login(client)
     patient_id = imported(client, csrf)

@@ -62,6 +62,22 @@ def keep_version(session: Session, patient: Patient, source: str) -> None:
     )
 
 
+LOCAL_ID_MAX = 100  # the patients table's column
+
+
+def id_problems(session: Session, local_id: str, patient_id: int | None = None) -> list[str]:
+    """What the clinic needs of a record's patient.id beyond the record format: it fits the
+    column and no other patient here has it."""
+    if len(local_id) > LOCAL_ID_MAX:
+        return [f"patient.id: got {len(local_id)} characters; expected at most {LOCAL_ID_MAX}"]
+    clash = select(Patient).where(Patient.local_id == local_id)
+    if patient_id is not None:
+        clash = clash.where(Patient.id != patient_id)
+    if session.scalar(clash) is not None:
+        return [f"patient.id: got {local_id!r}; expected an id no other patient here has"]
+    return []
+
+
 @dataclass(frozen=True)
 class Refused:
     """Why a change was not saved: problems in the record, or someone else's save in between."""
@@ -79,9 +95,8 @@ def save_change(
         return Refused(conflict=conflict_message(session, patient))
     today = dt.date.today()
     local_id, assessment, problems = assess_text(request.app.state.kb, text, today)
-    clash = session.scalar(select(Patient).where(Patient.local_id == local_id, Patient.id != patient.id))
-    if not problems and clash is not None:
-        problems = [f"patient.id: got {local_id!r}; expected an id no other patient here has"]
+    if not problems:
+        problems = id_problems(session, local_id, patient.id)
     if problems:
         return Refused(problems=tuple(problems))
     patient.local_id = local_id

@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import json
+import re
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -21,7 +23,7 @@ from trdnav import __version__
 from trdnav.clinic import audit
 from trdnav.clinic.app import templates
 from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_user
-from trdnav.clinic.records import assess_text, keep_version, save_change, store_assessment
+from trdnav.clinic.records import assess_text, id_problems, keep_version, save_change, store_assessment
 from trdnav.clinic.routes.auth import csrf_token
 from trdnav.clinic.store.models import Patient, RecordVersion, StoredAssessment, User
 from trdnav.clinic.views import Summary, load_assessment, record_entries, summary, summary_from_json
@@ -112,8 +114,8 @@ def import_patient(
     request: Request, session: SessionDep, user: CurrentUser, record_json: Annotated[str, Form()]
 ) -> Response:
     local_id, assessment, problems = _assess(request, record_json)
-    if not problems and session.scalar(select(Patient).where(Patient.local_id == local_id)) is not None:
-        problems = [f"patient.id: got {local_id!r}; expected an id no other patient here has"]
+    if not problems:
+        problems = id_problems(session, local_id)
     if problems:
         # nothing is saved; the text comes back as it was sent
         context = {"user": user, "csrf": csrf_token(request), "text": record_json, "problems": problems}
@@ -266,12 +268,19 @@ def record_version(request: Request, session: SessionDep, user: CurrentUser, pat
     return templates.TemplateResponse(request, "version.html.j2", context)
 
 
+def _attachment(filename: str) -> dict[str, str]:
+    """A download's name (RFC 6266): the record's id may hold any character, so a plain-ASCII
+    fallback with no quotes, and the exact name percent-encoded for browsers that read it."""
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    return {"Content-Disposition": f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"}
+
+
 @router.get("/{patient_id}/record.json")
 def export_record(request: Request, session: SessionDep, user: CurrentUser, patient_id: int) -> Response:
     patient = _patient(session, patient_id)
     audit.record(session, request, user, "export", patient.id, "native JSON record")
     session.commit()
-    headers = {"Content-Disposition": f'attachment; filename="{patient.local_id}.json"'}
+    headers = _attachment(f"{patient.local_id}.json")
     return Response(patient.record_json, media_type="application/json", headers=headers)
 
 
@@ -291,5 +300,5 @@ def report(request: Request, session: SessionDep, user: CurrentUser, patient_id:
     session.commit()
     if kind == "html":
         return HTMLResponse(render_html(assessment))
-    headers = {"Content-Disposition": f'attachment; filename="{patient.local_id}-report.pdf"'}
+    headers = _attachment(f"{patient.local_id}-report.pdf")
     return Response(render_pdf(assessment), media_type="application/pdf", headers=headers)
