@@ -138,3 +138,72 @@ def test_a_late_reassessment_of_an_older_version_does_not_hide_the_alert(app: Fa
     assert "item 9" in client.get("/patients/table").text
     page = client.get(f"/patients/{patient_id}")
     assert "item 9" in page.text and "The record changed after the last assessment" not in page.text
+
+
+def _edit_in_between(app: FastAPI, monkeypatch, times: int) -> list[int]:
+    """A clinician's save lands while the patient's answers are being assessed (`times` times)."""
+    from trdnav.clinic.routes import self_report
+
+    original = self_report.assess_text
+    calls = [0]
+
+    def assess_then_someone_saves(kb, text, today):  # type: ignore[no-untyped-def]
+        result = original(kb, text, today)
+        calls[0] += 1
+        if calls[0] <= times:
+            with app.state.sessions() as other:
+                patient = other.scalars(select(Patient)).one()
+                record = json.loads(patient.record_json)
+                record["patient"]["sex"] = "female" if calls[0] % 2 else "male"
+                patient.record_json = json.dumps(record)
+                other.commit()
+        return result
+
+    monkeypatch.setattr(self_report, "assess_text", assess_then_someone_saves)
+    return calls
+
+
+def test_answers_sent_while_a_clinician_saves_are_added_to_the_newer_record(app: FastAPI, client: TestClient, monkeypatch):
+    patient_id, path = make_link(client, login(client))
+    calls = _edit_in_between(app, monkeypatch, times=1)
+    with TestClient(app, base_url="https://testserver") as phone:
+        done = phone.post(path, data=answered(ANSWERS))
+        assert done.status_code == 200 and "Thank you" in done.text
+    assert calls[0] == 2  # refused once by the version check, then saved on the newer record
+    with app.state.sessions() as session:
+        patient = session.get(Patient, patient_id)
+        record = json.loads(patient.record_json)
+        assert record["patient"]["sex"] == "female" and record["scales"][-1]["items"] == ANSWERS
+        assert patient.version == 3
+
+
+def test_answers_that_keep_colliding_are_kept_in_the_form_and_the_link_stays_usable(
+    app: FastAPI, client: TestClient, monkeypatch
+):
+    patient_id, path = make_link(client, login(client))
+    _edit_in_between(app, monkeypatch, times=99)
+    with TestClient(app, base_url="https://testserver") as phone:
+        busy = phone.post(path, data=answered(ANSWERS))
+        assert busy.status_code == 503 and 'press "Send my answers" again' in busy.text
+        assert busy.text.count("checked") == len(ANSWERS)  # the answers are still filled in
+        assert "/patients" not in busy.text  # no link into the staff side
+        assert phone.get(path).status_code == 200  # not used up
+    with app.state.sessions() as session:
+        assert all(s.get("items") != ANSWERS for s in json.loads(session.get(Patient, patient_id).record_json)["scales"])
+        assert session.scalars(select(AuditEvent).where(AuditEvent.action == "self_report_submit")).first() is None
+
+
+def test_a_database_failure_on_a_self_report_logs_the_route_not_the_token(app: FastAPI, client: TestClient, caplog):
+    from test_routes import FAIL_ASSESSMENT_INSERTS
+
+    _, path = make_link(client, login(client))
+    with app.state.engine.begin() as connection:
+        for statement in FAIL_ASSESSMENT_INSERTS[app.state.engine.dialect.name]:
+            connection.execute(text(statement))
+    with TestClient(app, base_url="https://testserver") as phone, caplog.at_level("ERROR"):
+        failed = phone.post(path, data=answered(ANSWERS))
+        assert failed.status_code == 503 and "nothing was saved" in failed.text
+        assert "/patients" not in failed.text
+        assert phone.get(path).status_code == 200  # the link was not used up
+    token = path.removeprefix("/r/")
+    assert "POST /r/{token}" in caplog.text and token not in caplog.text

@@ -85,20 +85,28 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
-        return templates.TemplateResponse(
-            request, "error.html.j2", {"status": exc.status_code, "message": exc.detail}, status_code=exc.status_code
-        )
+        context = {"status": exc.status_code, "message": exc.detail, "public": _public(request)}
+        return templates.TemplateResponse(request, "error.html.j2", context, status_code=exc.status_code)
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(request: Request, exc: SQLAlchemyError) -> Response:
         # the request's session is rolled back as it closes: a failed change leaves nothing behind
-        log.error("database error on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        # the route's template, not the path: a self-report path holds the link's secret token
+        log.error("database error on %s %s: %s", request.method, _route(request), type(exc).__name__)
         message = (
             "The database could not complete this request, so nothing was saved. "
             "Go back: what you typed is still in the form. Try again, or tell your administrator if it recurs."
         )
-        context = {"status": 503, "message": message}
+        context = {"status": 503, "message": message, "public": _public(request)}
         return templates.TemplateResponse(request, "error.html.j2", context, status_code=503)
+
+    def _route(request: Request) -> str:
+        route = request.scope.get("route")
+        return getattr(route, "path", "(no route)")
+
+    def _public(request: Request) -> bool:
+        # a patient's self-report pages: no links into the staff side
+        return _route(request).startswith("/r/")
 
     @app.get("/healthz", include_in_schema=False)
     def _health() -> dict[str, str]:

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from trdnav.clinic import audit
 from trdnav.clinic.app import templates
@@ -116,6 +117,27 @@ async def submit(request: Request, session: SessionDep, token: str) -> Response:
     if missing:
         context = {"scale": scale, "missing": missing, "given": answers}
         return templates.TemplateResponse(request, "self_report_form.html.j2", context, status_code=422)
+    # a clinician's save may land between reading the record and writing it back: the version
+    # check then refuses this write, and the answers are added to the newer record instead
+    for _ in range(SAVE_ATTEMPTS):
+        try:
+            saved = _save_answers(request, session, link, scale, answers)
+        except StaleDataError:
+            session.rollback()  # the link's claim goes too: it stays usable
+            link = _open_link(session, token)
+            continue
+        if saved is not None:
+            return saved
+    context = {"scale": scale, "missing": [], "given": answers, "retry": True}
+    return templates.TemplateResponse(request, "self_report_form.html.j2", context, status_code=503)
+
+
+SAVE_ATTEMPTS = 3
+
+
+def _save_answers(
+    request: Request, session: Session, link: SelfReportLink, scale: Scale, answers: list[str]
+) -> Response | None:
     today = dt.date.today()
     patient = session.get(Patient, link.patient_id)
     assert patient is not None
@@ -140,7 +162,7 @@ async def submit(request: Request, session: SessionDep, token: str) -> Response:
     patient.record_json = text
     patient.updated_by = link.created_by
     patient.updated_at = dt.datetime.now(dt.UTC)
-    session.flush()
+    session.flush()  # the version check: raises StaleDataError when a save landed since the read
     keep_version(session, patient, "self-report")
     store_assessment(session, patient, assessment, link.created_by, today)
     audit.record(
