@@ -3,6 +3,7 @@ assess, report, export, edit with optimistic locking, CSRF, roles, and the audit
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 from pathlib import Path
@@ -11,10 +12,10 @@ import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
 from conftest import PASSWORD, csrf_of, login
-from trdnav.clinic.store.models import AuditEvent, Patient, StoredAssessment
+from trdnav.clinic.store.models import AuditEvent, LoginSession, Patient, StoredAssessment
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "records" / "01-two-ssri-failures.json"
@@ -68,7 +69,7 @@ def test_login_with_a_wrong_password_is_refused_and_audited(app: FastAPI, client
     page = client.get("/login")
     response = client.post("/login", data={"username": "clin", "password": "nope", "csrf_token": csrf_of(page.text)})
     assert response.status_code == 401 and "wrong password" in response.text
-    assert actions(app) == ["login_failed"]
+    assert actions(app) == ["login_attempt", "login_failed"]
 
 
 def test_the_session_cookie_is_secure_httponly_and_strict(client: TestClient):
@@ -96,7 +97,7 @@ def test_import_assess_view_report_export(app: FastAPI, client: TestClient):
         stored = session.scalars(select(StoredAssessment)).one()
         assert stored.kb_version == app.state.kb.kb_version and stored.record_version == 1
     assert actions(app) == [
-        "login", "create", "read", "list_patients", "report_pdf", "report_html", "export",
+        "login_attempt", "login", "create", "read", "list_patients", "report_pdf", "report_html", "export",
     ]  # fmt: skip
 
 
@@ -143,8 +144,7 @@ def test_downloads_are_named_safely_whatever_the_patient_id_holds(app: FastAPI, 
         disposition = response.headers["content-disposition"]
         fallback = "Zo___x___filename_evil.exe" + name
         assert disposition == (
-            f'attachment; filename="{fallback}"; '
-            f"filename*=UTF-8''Zo%C3%AB%20%22x%22%3B%20filename%3Devil.exe{name}"
+            f"attachment; filename=\"{fallback}\"; filename*=UTF-8''Zo%C3%AB%20%22x%22%3B%20filename%3Devil.exe{name}"
         )
 
 
@@ -206,13 +206,40 @@ def test_the_audit_table_is_append_only(app: FastAPI, client: TestClient):
         for statement in ("UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events"):
             with pytest.raises(Exception, match="append-only"), connection.begin():
                 connection.execute(text(statement))
-    assert actions(app) == ["login"]
+    assert actions(app) == ["login_attempt", "login"]
 
 
 def test_logout_ends_the_session(client: TestClient):
     csrf = login(client)
     client.post("/logout", data={"csrf_token": csrf})
     assert client.get("/patients").status_code == 303
+
+
+def test_a_copy_of_the_cookie_stops_working_at_logout(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    copied = client.cookies.get("trdnav_session")
+    with TestClient(app, base_url="https://testserver", follow_redirects=False) as other:
+        other.cookies.set("trdnav_session", copied)
+        assert other.get("/patients").status_code == 200  # the same login, from elsewhere
+        client.post("/logout", data={"csrf_token": csrf})
+        assert other.get("/patients").status_code == 303  # ended on the server, not only here
+
+
+def test_a_login_older_than_the_session_limit_is_refused(app: FastAPI, client: TestClient):
+    login(client)
+    assert client.get("/patients").status_code == 200
+    with app.state.sessions() as session:
+        hours = app.state.settings.session_hours + 1
+        session.execute(update(LoginSession).values(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)))
+        session.commit()
+    assert client.get("/patients").status_code == 303
+
+
+def test_a_forged_csrf_token_of_any_text_is_refused_not_an_error(client: TestClient):
+    login(client)
+    for forged in ("é" * 43, "\u202e" + "x" * 42, ""):
+        response = client.post("/logout", data={"csrf_token": forged})
+        assert response.status_code == 403, forged
 
 
 def test_the_dashboard_table_refreshes_alone_and_is_audited(app: FastAPI, client: TestClient):
@@ -440,3 +467,42 @@ def test_an_account_locks_after_repeated_failed_logins(app: FastAPI, client: Tes
             session.add(AuditEvent(at=old, username="boss", action="login_failed", detail="", client=""))
         session.commit()
     assert attempt("boss", PASSWORD) == 303  # and other accounts are not affected
+
+
+def test_guesses_sent_in_parallel_cannot_exceed_the_lockout(app: FastAPI):
+    """Each attempt is counted before its password is checked, so parallel guesses see each
+    other: no more than MAX_FAILURES passwords are ever checked in the window."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from trdnav.clinic.routes.auth import MAX_FAILURES
+
+    guesses = MAX_FAILURES * 2
+    clients = [TestClient(app, base_url="https://testserver", follow_redirects=False) for _ in range(guesses)]
+    forms = []
+    for c in clients:
+        c.__enter__()
+        forms.append({"username": "clin", "password": "nope", "csrf_token": csrf_of(c.get("/login").text)})
+    try:
+        with ThreadPoolExecutor(max_workers=guesses) as pool:
+            codes = list(
+                pool.map(
+                    lambda pair: pair[0].post("/login", data=pair[1]).status_code, zip(clients, forms, strict=True)
+                )
+            )
+    finally:
+        for c in clients:
+            c.__exit__(None, None, None)
+    assert sorted(set(codes)) == [401, 429] and codes.count(401) <= MAX_FAILURES
+    assert actions(app).count("login_failed") <= MAX_FAILURES
+
+
+def test_an_unknown_user_name_costs_a_password_check_like_a_known_one(client: TestClient, monkeypatch):
+    from trdnav.clinic.routes import auth
+
+    checks = []
+    monkeypatch.setattr(auth, "spend_a_verification", lambda password: checks.append(password))
+    page = client.get("/login")
+    client.post("/login", data={"username": "nobody", "password": "guess", "csrf_token": csrf_of(page.text)})
+    assert checks == ["guess"]
+    client.post("/login", data={"username": "clin", "password": "guess", "csrf_token": csrf_of(page.text)})
+    assert checks == ["guess"]  # a known name's check is the real one

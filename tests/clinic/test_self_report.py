@@ -163,7 +163,9 @@ def _edit_in_between(app: FastAPI, monkeypatch, times: int) -> list[int]:
     return calls
 
 
-def test_answers_sent_while_a_clinician_saves_are_added_to_the_newer_record(app: FastAPI, client: TestClient, monkeypatch):
+def test_answers_sent_while_a_clinician_saves_are_added_to_the_newer_record(
+    app: FastAPI, client: TestClient, monkeypatch
+):
     patient_id, path = make_link(client, login(client))
     calls = _edit_in_between(app, monkeypatch, times=1)
     with TestClient(app, base_url="https://testserver") as phone:
@@ -189,7 +191,9 @@ def test_answers_that_keep_colliding_are_kept_in_the_form_and_the_link_stays_usa
         assert "/patients" not in busy.text  # no link into the staff side
         assert phone.get(path).status_code == 200  # not used up
     with app.state.sessions() as session:
-        assert all(s.get("items") != ANSWERS for s in json.loads(session.get(Patient, patient_id).record_json)["scales"])
+        assert all(
+            s.get("items") != ANSWERS for s in json.loads(session.get(Patient, patient_id).record_json)["scales"]
+        )
         assert session.scalars(select(AuditEvent).where(AuditEvent.action == "self_report_submit")).first() is None
 
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from trdnav.clinic.security import same_token
-from trdnav.clinic.store.models import User
+from trdnav.clinic.security import same_token, token_hash
+from trdnav.clinic.store.models import LoginSession, User
 
 
 class LoginRequired(Exception):
@@ -24,9 +26,22 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+def login_session(request: Request, session: Session) -> LoginSession | None:
+    """The cookie's login, if it is still open and younger than the session limit."""
+    token = request.session.get("login")
+    if not isinstance(token, str):
+        return None
+    login = session.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash(token)))
+    if login is None or login.ended_at is not None:
+        return None
+    started = login.created_at if login.created_at.tzinfo else login.created_at.replace(tzinfo=dt.UTC)
+    hours = request.app.state.settings.session_hours
+    return login if dt.datetime.now(dt.UTC) - started < dt.timedelta(hours=hours) else None
+
+
 def current_user(request: Request, session: SessionDep) -> User:
-    user_id = request.session.get("user_id")
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    login = login_session(request, session)
+    user = session.get(User, login.user_id) if login is not None else None
     if user is None or not user.active:
         request.session.clear()
         raise LoginRequired
@@ -48,7 +63,7 @@ AdminUser = Annotated[User, Depends(admin_user)]
 async def verify_csrf(request: Request) -> None:
     """Every form post carries the session's CSRF token."""
     form = await request.form()
-    if not same_token(request.session.get("csrf"), form.get("csrf_token")):  # type: ignore[arg-type]
+    if not same_token(request.session.get("csrf"), form.get("csrf_token")):
         raise HTTPException(status_code=403, detail="The form expired or did not come from this site: reload the page.")
 
 

@@ -8,9 +8,7 @@ The public form needs no CSRF token: the link's own token is the secret, and it 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
-import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -24,6 +22,7 @@ from trdnav.clinic.app import templates
 from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_user
 from trdnav.clinic.records import assess_text, keep_version, store_assessment
 from trdnav.clinic.routes.auth import csrf_token
+from trdnav.clinic.security import new_token, token_hash
 from trdnav.clinic.store.models import Patient, SelfReportLink
 from trdnav.knowledge.schema import Scale
 
@@ -31,10 +30,6 @@ MAX_HOURS = 14 * 24
 
 clinician = APIRouter(prefix="/patients", dependencies=[Depends(current_user)])
 public = APIRouter(prefix="/r")
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def forms(request: Request) -> dict[str, Scale]:
@@ -58,10 +53,10 @@ def make_link(
         raise HTTPException(status_code=422, detail=f"instrument: expected one of {', '.join(forms(request))}")
     if not 1 <= hours <= MAX_HOURS:
         raise HTTPException(status_code=422, detail=f"hours: expected 1 to {MAX_HOURS}")
-    token = secrets.token_urlsafe(32)
+    token = new_token()
     now = dt.datetime.now(dt.UTC)
     link = SelfReportLink(
-        token_hash=_hash(token),
+        token_hash=token_hash(token),
         patient_id=patient.id,
         instrument=instrument,
         created_by=user.id,
@@ -82,7 +77,7 @@ def make_link(
 
 
 def _open_link(session: Session, token: str) -> SelfReportLink:
-    link = session.scalar(select(SelfReportLink).where(SelfReportLink.token_hash == _hash(token)))
+    link = session.scalar(select(SelfReportLink).where(SelfReportLink.token_hash == token_hash(token)))
     now = dt.datetime.now(dt.UTC)
     if link is None or link.used_at is not None or _aware(link.expires_at) < now:
         raise HTTPException(

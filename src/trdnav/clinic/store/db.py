@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,10 +41,8 @@ def _private_sqlite_file(url: str) -> None:
     database = make_url(url).database
     if not database or database == ":memory:" or database.startswith("file:"):
         return
-    try:
+    with contextlib.suppress(FileExistsError):
         os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-    except FileExistsError:
-        pass
 
 
 def migrate(engine: Engine) -> None:
