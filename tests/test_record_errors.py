@@ -429,3 +429,24 @@ def test_unknown_key_with_a_newline_stays_on_one_line() -> None:
     data["colour\nerror: forged"] = 1
     p = only(problems_of(data))
     assert "\n" not in str(p)
+
+
+@pytest.mark.parametrize("text", ["[" * 100_000, '{"a":' * 5_000 + "1" + "}" * 5_000])
+def test_json_nested_too_deeply_is_a_named_problem_not_a_crash(text: str) -> None:
+    from trdnav.record.parse import parse_text
+
+    with pytest.raises(RecordError) as info:
+        parse_text(text)
+    assert (
+        str(only(info.value.problems))
+        == "record: got JSON nested too deeply to read; expected a record nested a few levels deep"
+    )
+
+
+def test_a_parsed_structure_nested_too_deeply_is_a_named_problem() -> None:
+    deep: Any = []
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(RecordError) as info:
+        parse_record({"patient": {"id": "p"}, "episodes": deep})
+    assert only(info.value.problems).field == "record"

@@ -506,3 +506,38 @@ def test_an_unknown_user_name_costs_a_password_check_like_a_known_one(client: Te
     assert checks == ["guess"]
     client.post("/login", data={"username": "clin", "password": "guess", "csrf_token": csrf_of(page.text)})
     assert checks == ["guess"]  # a known name's check is the real one
+
+
+def test_tampered_fields_and_deep_json_get_a_named_error_not_a_crash(app: FastAPI, client: TestClient):
+    csrf = login(client)
+    patient_id = imported(client, csrf)
+    for url in (f"/patients/{patient_id}/edit", f"/patients/{patient_id}/add/conditions"):
+        data = {"record_json": EXAMPLE.read_text(), "name": "x", "version": "one", "csrf_token": csrf}
+        response = client.post(url, data=data)
+        assert response.status_code == 422 and "version" in response.text and "Traceback" not in response.text, url
+    removed = client.post(f"/patients/{patient_id}/remove/trials/0", data={"version": "", "csrf_token": csrf})
+    assert removed.status_code == 422 and "version" in removed.text
+    assert client.get("/patients/abc").status_code == 422
+    deep = client.post("/patients/new", data={"record_json": "[" * 100_000, "csrf_token": csrf})
+    assert deep.status_code == 422 and "nested too deeply" in deep.text
+    with app.state.sessions() as session:
+        assert session.get(Patient, patient_id).version == 1
+
+
+def test_a_body_over_the_cap_is_refused_before_the_app_reads_it(app: FastAPI, client: TestClient):
+    from trdnav.clinic.limits import MAX_BODY_BYTES
+
+    csrf = login(client)
+    huge = {"record_json": "x" * (MAX_BODY_BYTES + 1), "csrf_token": csrf}
+    assert client.post("/patients/new", data=huge).status_code == 413
+
+    def chunks():  # no Content-Length: sent chunked
+        for _ in range(6):
+            yield b"a" * (1024 * 1024)
+
+    chunked = client.post(
+        "/patients/new", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert chunked.status_code == 413
+    assert count(app, Patient) == 0
+    assert client.get("/patients").status_code == 200  # the app carries on

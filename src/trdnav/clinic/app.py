@@ -11,10 +11,12 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.sessions import SessionMiddleware
 
 from trdnav.clinic.deps import LoginRequired
+from trdnav.clinic.limits import BodyLimit
 from trdnav.clinic.settings import Settings
 from trdnav.clinic.store.db import make_engine, migrate, session_factory
 
@@ -48,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
     app.state.kb = load_kb()
+    app.add_middleware(BodyLimit)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -87,6 +90,17 @@ def create_app(settings: Settings) -> FastAPI:
     async def _http(request: Request, exc: HTTPException) -> Response:
         context = {"status": exc.status_code, "message": exc.detail, "public": _public(request)}
         return templates.TemplateResponse(request, "error.html.j2", context, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        # a form field of the wrong type (a tampered hidden field): name it, never a traceback
+        named = "; ".join(
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg', 'invalid')}"
+            for e in exc.errors()
+        )
+        message = f"The request was not understood ({named}); nothing was saved. Reload the page and try again."
+        context = {"status": 422, "message": message, "public": _public(request)}
+        return templates.TemplateResponse(request, "error.html.j2", context, status_code=422)
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(request: Request, exc: SQLAlchemyError) -> Response:

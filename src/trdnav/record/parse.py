@@ -23,6 +23,8 @@ def parse_record(data: Any) -> Record:
         text = json.dumps(data)
     except (TypeError, ValueError) as exc:
         raise RecordError([Problem("record", show(str(exc)), "plain JSON values")]) from None
+    except RecursionError:
+        raise RecordError([_too_deep()]) from None
     try:
         # JSON mode: strict models still read ISO dates from strings, and only from strings
         return Record.model_validate_json(text)
@@ -46,4 +48,11 @@ def parse_text(text: str) -> Record:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RecordError([Problem(f"file line {exc.lineno} column {exc.colno}", exc.msg, "valid JSON")]) from None
+    except RecursionError:
+        raise RecordError([_too_deep()]) from None
     return parse_record(data)
+
+
+def _too_deep() -> Problem:
+    # a record is a few levels deep; Python's JSON reader gives up near a thousand
+    return Problem("record", "JSON nested too deeply to read", "a record nested a few levels deep")

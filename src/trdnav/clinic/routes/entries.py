@@ -71,6 +71,13 @@ def by_field(problems: tuple[str, ...], where: str, form: EntryForm) -> tuple[di
     return inline, general
 
 
+def _version(posted: object) -> int:
+    """The record version the form was read at (a hidden field)."""
+    if isinstance(posted, str) and posted.isascii() and posted.isdigit():
+        return int(posted)
+    raise HTTPException(status_code=422, detail="version: expected the version the form was read at; reload the page.")
+
+
 @router.get("/{patient_id}/add/{collection}")
 def add_form(request: Request, session: SessionDep, user: CurrentUser, patient_id: int, collection: str) -> Response:
     form = _form(collection)
@@ -103,7 +110,7 @@ async def add_entry(
         owner.setdefault(form.parent_key, []).append(new)
         at = record[form.parent].index(owner)
         where = f"{form.parent}[{at}].{form.parent_key}[{len(owner[form.parent_key]) - 1}]"
-    version = int(posted.get("version", "0") or 0)
+    version = _version(posted.get("version"))
     text = json.dumps(record, ensure_ascii=False)
     refused = save_change(request, session, patient, user, text, version, f"{form.title.lower()} added")
     if refused is None:
@@ -209,7 +216,7 @@ async def edit_entry(
     at = _locate(record, collection, index, owner)
     posted = {k: str(v) for k, v in (await request.form()).items()}
     at.entries[index] = edited(fields(at.form.model), at.entries[index], posted)
-    version = int(posted.get("version", "0") or 0)
+    version = _version(posted.get("version"))
     text = json.dumps(record, ensure_ascii=False)
     refused = save_change(request, session, patient, user, text, version, f"{at.where} edited")
     if refused is None:
@@ -232,7 +239,7 @@ async def remove_entry(
     record = json.loads(patient.record_json)
     at = _locate(record, collection, index, owner)
     removed = at.entries.pop(index)
-    version = int(str((await request.form()).get("version", "0")) or 0)
+    version = _version((await request.form()).get("version"))
     text = json.dumps(record, ensure_ascii=False)
     label = next((removed[k] for k in ("id", "drug", "name", "gene", "item", "date") if removed.get(k)), index)
     detail = f"{collection} entry {label} removed" + (f" ({at.where})" if owner is not None else "")
