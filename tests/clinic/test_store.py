@@ -88,6 +88,45 @@ def test_kept_versions_cannot_be_changed_or_deleted(app: FastAPI, client: TestCl
             connection.execute(text(statement))
 
 
+# the ways round a row trigger: TRUNCATE (PostgreSQL), INSERT OR REPLACE (SQLite)
+BYPASSES = {
+    "postgresql": ["TRUNCATE {table}", "TRUNCATE {table} CASCADE"],
+    "sqlite": ["INSERT OR REPLACE INTO {table} SELECT * FROM {table}", "REPLACE INTO {table} SELECT * FROM {table}"],
+}
+
+
+@pytest.mark.parametrize("table", ["audit_events", "record_versions"])
+def test_the_append_only_tables_refuse_truncate_and_replace(app: FastAPI, client: TestClient, table: str):
+    csrf = login(client)
+    client.post("/patients/new", data={"record_json": EXAMPLE.read_text(), "csrf_token": csrf})
+    with app.state.engine.connect() as connection:
+        before = connection.execute(text(f"SELECT * FROM {table} ORDER BY id")).all()
+    for statement in BYPASSES[app.state.engine.dialect.name]:
+        with pytest.raises(Exception, match="append-only"), app.state.engine.begin() as connection:
+            connection.execute(text(statement.format(table=table)))
+    with app.state.engine.connect() as connection:
+        assert connection.execute(text(f"SELECT * FROM {table} ORDER BY id")).all() == before
+
+
+def test_the_migrations_go_down_to_nothing_and_up_again(app: FastAPI):
+    from alembic import command
+    from alembic.config import Config
+
+    from trdnav.clinic.store import db
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
+    with app.state.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "base")
+    with app.state.engine.connect() as connection:
+        left = set(connection.dialect.get_table_names(connection)) - {"alembic_version"}
+    assert left == set()
+    db.migrate(app.state.engine)
+    with app.state.engine.connect() as connection:
+        assert set(connection.dialect.get_table_names(connection)) >= set(Base.metadata.tables)
+
+
 def test_upgrading_keeps_each_existing_record_as_its_first_version(tmp_path: Path):
     from alembic import command
     from alembic.config import Config

@@ -30,6 +30,9 @@ def make_engine(url: str) -> Engine:
             # foreign keys are off by default in SQLite
             cursor = connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
+            # INSERT OR REPLACE deletes the row it replaces; only with recursive triggers on does
+            # that delete meet the append-only tables' DELETE triggers
+            cursor.execute("PRAGMA recursive_triggers=ON")
             cursor.close()
 
     return engine

@@ -80,3 +80,6 @@ def downgrade() -> None:
     op.drop_table("assessments")
     op.drop_table("patients")
     op.drop_table("users")
+    if op.get_bind().dialect.name == "postgresql":
+        # the trigger went with its table; its function would make a later upgrade fail
+        op.execute("DROP FUNCTION IF EXISTS audit_events_append_only()")
