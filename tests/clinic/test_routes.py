@@ -170,6 +170,9 @@ def test_concurrent_edits_the_loser_is_told_and_loses_nothing(app: FastAPI, clie
         patient = session.get(Patient, patient_id)
         assert patient.version == 2 and json.loads(patient.record_json)["screens"] == []
         assert session.scalar(select(func.count()).select_from(StoredAssessment)) == 2
+        last = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+    # the refused page shows the current record: audited as a read
+    assert (last.action, last.detail) == ("read", "current record shown beside a refused save")
 
 
 def test_the_page_asks_to_reassess_when_the_knowledge_base_moved(app: FastAPI, client: TestClient):

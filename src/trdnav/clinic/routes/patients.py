@@ -209,6 +209,10 @@ def save_record(
         return RedirectResponse(f"/patients/{patient.id}", status_code=303)
     # the user's text comes back untouched: nothing typed is lost
     patient = _patient(session, patient_id)
+    if refused.conflict:
+        # the page shows the record as it now stands: that is a read of patient data
+        audit.record(session, request, user, "read", patient.id, "current record shown beside a refused save")
+        session.commit()
     context = {
         "user": user,
         "csrf": csrf_token(request),
