@@ -148,3 +148,36 @@ def test_label_maximum_never_below_the_range_floor(kb):
     for drug in kb.drugs.drugs:
         if drug.label_max and drug.usual_range:
             assert drug.label_max.value >= drug.usual_range.min, drug.id
+
+
+def _scale_with_form(items: list, answers: list | None) -> dict:
+    form = {"stem": "s", "items": items, "notice": "n", "sources": ["x"]}
+    if answers is not None:
+        form["answers"] = answers
+    return {
+        "id": "t", "name": "T", "rater": "self", "items": len(items), "item_min": 0, "item_max": 1,
+        "total_min": 0, "total_max": len(items), "default_band_set": "b", "sources": ["x"],
+        "band_sets": [
+            {"id": "b", "name": "B", "bands": [{"label": "all", "min": 0, "max": len(items)}], "sources": ["x"]}
+        ],
+        "questionnaire": form,
+    }  # fmt: skip
+
+
+def test_a_questionnaire_item_may_carry_its_own_answer_wording():
+    from pydantic import ValidationError
+
+    from trdnav.knowledge.schema import Scale
+
+    shared = [{"label": "no", "value": 0}, {"label": "yes", "value": 1}]
+    own = {"text": "Sleep", "answers": [{"label": "fine", "value": 0}, {"label": "poor", "value": 1}]}
+    scale = Scale.model_validate(_scale_with_form(["Mood", own], shared))
+    assert scale.questionnaire.item_text(2) == "Sleep"
+    assert [a.label for a in scale.questionnaire.answers_for(1)] == ["no", "yes"]
+    assert [a.label for a in scale.questionnaire.answers_for(2)] == ["fine", "poor"]
+    Scale.model_validate(_scale_with_form([own, own], None))  # every item its own: no shared list needed
+    with pytest.raises(ValidationError, match="item 1 has no answers"):
+        Scale.model_validate(_scale_with_form(["Mood", own], None))
+    short = {"text": "Sleep", "answers": [{"label": "a", "value": 0}, {"label": "b", "value": 0}]}
+    with pytest.raises(ValidationError, match="item 2's answers must cover every item value once"):
+        Scale.model_validate(_scale_with_form(["Mood", short], shared))

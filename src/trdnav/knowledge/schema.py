@@ -199,14 +199,33 @@ class AnswerOption(Strict):
     value: int
 
 
+class QuestionItem(Strict):
+    """An item with its own answer wording (the QIDS-SR16's answers differ item by item)."""
+
+    text: str
+    answers: tuple[AnswerOption, ...] = Field(min_length=2)
+
+
 class Questionnaire(Cited):
-    """A self-report form's wording, for patients to fill in (the clinic's self-report links)."""
+    """A self-report form's wording, for patients to fill in (the clinic's self-report links).
+    Items are a line of text answered with the shared `answers` (PHQ-9), or carry their own."""
 
     stem: str
-    items: tuple[str, ...] = Field(min_length=1)
-    answers: tuple[AnswerOption, ...] = Field(min_length=2)
+    items: tuple[str | QuestionItem, ...] = Field(min_length=1)
+    answers: tuple[AnswerOption, ...] | None = Field(default=None, min_length=2)
     # the form's terms of use, shown under it
     notice: str
+
+    def item_text(self, number: int) -> str:
+        item = self.items[number - 1]
+        return item if isinstance(item, str) else item.text
+
+    def answers_for(self, number: int) -> tuple[AnswerOption, ...]:
+        item = self.items[number - 1]
+        if isinstance(item, QuestionItem):
+            return item.answers
+        assert self.answers is not None  # checked by the scale's validator
+        return self.answers
 
 
 class Scale(Cited):
@@ -239,9 +258,13 @@ class Scale(Cited):
         if form is not None:
             if len(form.items) != self.items:
                 raise ValueError(f"questionnaire: {len(form.items)} items; the scale has {self.items}")
-            values = sorted(a.value for a in form.answers)
-            if values != list(range(self.item_min, self.item_max + 1)):
-                raise ValueError("questionnaire: answers must cover every item value once")
+            for number, item in enumerate(form.items, 1):
+                if isinstance(item, str) and form.answers is None:
+                    raise ValueError(f"questionnaire: item {number} has no answers of its own and none are shared")
+                top = self.item_maxima[number - 1] if self.item_maxima else self.item_max
+                values = sorted(a.value for a in form.answers_for(number))
+                if values != list(range(self.item_min, top + 1)):
+                    raise ValueError(f"questionnaire: item {number}'s answers must cover every item value once")
         return self
 
 

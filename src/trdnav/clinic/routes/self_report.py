@@ -106,9 +106,11 @@ async def submit(request: Request, session: SessionDep, token: str) -> Response:
     scale = forms(request)[link.instrument]
     assert scale.questionnaire is not None
     form = await request.form()
-    allowed = {str(a.value) for a in scale.questionnaire.answers}
+    questionnaire = scale.questionnaire
     answers = [str(form.get(f"item{n}", "")) for n in range(1, scale.items + 1)]
-    missing = [n for n, value in enumerate(answers, 1) if value not in allowed]
+    missing = [
+        n for n, value in enumerate(answers, 1) if value not in {str(a.value) for a in questionnaire.answers_for(n)}
+    ]
     if missing:
         context = {"scale": scale, "missing": missing, "given": answers}
         return templates.TemplateResponse(request, "self_report_form.html.j2", context, status_code=422)
