@@ -5,7 +5,9 @@ Expected intervals are the labels' numbers (knowledge/data/safety.yaml cites eac
 5 weeks before an MAOI (fluoxetine label section 4), vortioxetine 21 days (Trintellix),
 venlafaxine 7 days (Effexor XR), duloxetine 5 days (duloxetine Medication Guide), 14 days after
 an MAOI before sertraline (sertraline label section 4), at least 1 week after stopping Parnate
-and at least 1 week from another MAOI before Parnate (Parnate section 2.2).
+and at least 1 week from another MAOI before Parnate (Parnate section 2.2), 14 days each way
+for doxepin (doxepin label revised 7/2025, section 2.3), and 14 days after an MAOI before
+amitriptyline (amitriptyline label, Contraindications; it gives no number the other way).
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ STOPPED = date(2025, 3, 3)
         ("tranylcypromine", "sertraline", 14),  # the longer of 14 (sertraline) and 7 (Parnate)
         ("phenelzine", "tranylcypromine", 7),
         ("tranylcypromine", "isocarboxazid", 7),
+        ("doxepin", "phenelzine", 14),
+        ("phenelzine", "doxepin", 14),
+        ("isocarboxazid", "amitriptyline", 14),
     ],
 )
 def test_washout_takes_the_labels_longest_interval(kb, stop, start, days):
@@ -79,18 +84,26 @@ def test_every_antidepressant_to_and_from_every_maoi_has_a_plan(kb):
                 else:  # only the MAOI's own label gives a number (Parnate: 1 week after stopping it)
                     assert plan.required_days == kb.maoi_interval_by_drug[maoi].after_stopping_days
     # the drugs whose labels were not read (knowledge/GAPS.md F); an MAOI -> drug switch is
-    # unknown only when neither label gives a number (e.g. phenelzine -> amitriptyline)
+    # unknown only when neither label gives a number (e.g. phenelzine -> imipramine)
     assert {u for u in unknown if not u.endswith("->")} == {
         "agomelatine",
-        "amitriptyline",
+        "amitriptyline",  # its label gives MAOI -> amitriptyline only
         "desipramine",
-        "doxepin",
         "imipramine",
         "mianserin",
         "protriptyline",
         "reboxetine",
         "trimipramine",
     }
+
+
+def test_a_label_that_gives_one_direction_leaves_the_other_unknown(kb):
+    """Amitriptyline's label: at least 14 days from an MAOI to it; nothing the other way."""
+    after = washout(kb, "phenelzine", STOPPED, "amitriptyline", date(2025, 3, 20))
+    assert after is not None and after.status == "ok" and after.required_days == 14
+    before = washout(kb, "amitriptyline", STOPPED, "phenelzine", date(2025, 3, 20))
+    assert before is not None and before.status == "unknown"
+    assert before.basis.missing == ("the amitriptyline label's interval before an MAOI",)
 
 
 def test_a_missing_stop_date_makes_the_washout_unknown_with_what_to_record(kb):
@@ -242,10 +255,10 @@ def test_an_mao_start_that_overlapped_the_previous_drug_is_a_hard_stop_while_the
 
 
 def test_a_short_switch_with_an_unknown_interval_is_still_a_hard_stop_inside_the_mao_labels_week(kb):
-    plan = washout(kb, "amitriptyline", STOPPED, "tranylcypromine", STOPPED)
+    plan = washout(kb, "imipramine", STOPPED, "tranylcypromine", STOPPED)
     assert plan is not None and (plan.status, plan.required_days) == ("too_early", 7)
-    later = washout(kb, "tranylcypromine", STOPPED, "amitriptyline", date(2025, 3, 12))
-    assert later is not None and later.status == "unknown"  # Parnate's week has passed; amitriptyline's own is unknown
+    later = washout(kb, "tranylcypromine", STOPPED, "imipramine", date(2025, 3, 12))
+    assert later is not None and later.status == "unknown"  # Parnate's week has passed; imipramine's own is unknown
 
 
 def test_check_can_add_a_drug_outside_the_catalog_that_a_rule_reads():
@@ -260,7 +273,7 @@ def test_check_can_add_a_drug_outside_the_catalog_that_a_rule_reads():
 
 
 def test_an_unknown_interval_stops_mattering_after_the_longest_interval_any_label_asks(kb):
-    plan = washout(kb, "tranylcypromine", STOPPED, "amitriptyline", date(2026, 3, 3))
+    plan = washout(kb, "tranylcypromine", STOPPED, "imipramine", date(2026, 3, 3))
     assert plan is not None and plan.status == "ok"
     assert "longer than any interval the labels read ask (35 days)" in plan.reasons[-1]
 
@@ -303,3 +316,24 @@ def test_a_check_focused_on_one_drug_finds_what_the_full_check_finds_for_it(kb):
     # apply: the focused check once missed it, judging the limit on the proposed drug alone
     focused = check(ctx, (), 40, Proposal(("citalopram",), (), (), as_of), focus="citalopram").findings
     assert any(f.rule == "citalopram_qt_20" and "fluoxetine" in f.message for f in focused)
+
+
+def test_a_label_with_one_interval_still_contraindicates_the_combination(kb):
+    """Amitriptyline's label forbids it with an MAOI but gives only the MAOI -> amitriptyline
+    interval; the finding says so instead of inventing the other one."""
+    from trdnav.record.normalise import normalise
+    from trdnav.record.parse import parse_record
+    from trdnav.rules.context import Context
+    from trdnav.rules.safety import check
+
+    record = parse_record(
+        {"patient": {"id": "ami"}, "medications": [{"drug": "amitriptyline"}, {"drug": "phenelzine"}]}
+    )
+    section = check(Context(normalise(record, kb, date(2025, 9, 1)), kb), (), None)
+    (finding,) = [f for f in section.findings if f.rule == "maoi_label_contraindication"]
+    assert finding.severity == "contraindicated"
+    assert finding.management == (
+        "Do not combine; the amitriptyline label gives no interval before an MAOI: check the MAOI's label, "
+        "amitriptyline no sooner than 14 days after stopping an MAOI."
+    )
+    assert finding.basis.sources == ("label-amitriptyline-mylan contraindications",)

@@ -170,7 +170,9 @@ def maoi_label_combinations(
     maois = [i for i in items if _in(i, kb.safety_members[kb.safety.maoi_set])]
     for item in items:
         interval = kb.maoi_interval_by_drug.get(item.drug_id or "")
-        if interval is None or interval.before_maoi_days is None:
+        # an MAOI's own row has neither interval; a label that gives one direction still
+        # contraindicates the combination (older tricyclic labels give only MAOI -> tricyclic)
+        if interval is None or (interval.before_maoi_days is None and interval.after_maoi_days is None):
             continue
         for maoi in maois:
             if maoi.key == item.key or tuple(sorted((item.key, maoi.key))) in covered:
@@ -178,10 +180,17 @@ def maoi_label_combinations(
             if maoi.drug_id is None:  # linezolid, intravenous methylene blue
                 management = f"Do not start {item.name} in a patient being treated with {maoi.name}."
             else:
-                management = (
-                    f"Do not combine; an MAOI no sooner than {interval.before_maoi_days} days after stopping "
-                    f"{item.name}, {item.name} no sooner than {interval.after_maoi_days} days after stopping an MAOI."
+                before = (
+                    f"an MAOI no sooner than {interval.before_maoi_days} days after stopping {item.name}"
+                    if interval.before_maoi_days is not None
+                    else f"the {item.name} label gives no interval before an MAOI: check the MAOI's label"
                 )
+                after = (
+                    f"{item.name} no sooner than {interval.after_maoi_days} days after stopping an MAOI"
+                    if interval.after_maoi_days is not None
+                    else f"the {item.name} label gives no interval after an MAOI"
+                )
+                management = f"Do not combine; {before}, {after}."
             yield _finding(
                 RULE_MAOI_LABEL,
                 "maoi_label_contraindication",
