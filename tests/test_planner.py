@@ -224,3 +224,16 @@ def test_switches_say_when_to_judge_and_tcas_and_maois_say_what_to_watch():
     assert not any("overdose" in m for m in by_id["switch_bupropion"].monitoring)
     assert any("tyramine" in m for m in by_id["switch_phenelzine"].monitoring)
     assert "canmat2023 Q.3.j (MAOIs: interactions and tyramine, Level 4)" in by_id["switch_phenelzine"].basis.sources
+
+
+def test_an_option_shows_the_label_starting_dose_and_titration_with_its_source():
+    """Doxepin label (revised 7/2025) section 2.2: start 25 mg three times daily or 75 mg once
+    daily, target 75-150 mg/day, maximum 100 mg three times daily."""
+    case = Case().episode().trial("sertraline", 150, 10, clinician_outcome="non_response")
+    doxepin = steps(case)["switch_tca_doxepin"]
+    assert doxepin.start == (
+        "label: start 75 mg/day; 25 mg three times daily or 75 mg once daily; target 75-150 mg/day "
+        "(once daily or divided); maximum 100 mg three times daily"
+    )
+    assert "label-doxepin-2025 2.2" in doxepin.basis.sources
+    assert steps(case)["augment_lithium"].start is None  # no label dosing for this use: nothing shown

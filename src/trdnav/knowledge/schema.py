@@ -106,6 +106,17 @@ class DoseFloor(Cited):
 DoseUnit = Literal["mg/day", "mg/24h", "mcg/day", "mg/session", "mg/kg/session", "sessions"]
 
 
+class LabelStart(Cited):
+    """The label's starting dose (in the drug's dose unit) and how it is raised, for the use the
+    planner offers (e.g. the adjunctive MDD indication of an antipsychotic)."""
+
+    dose: float = Field(gt=0)
+    # how and when the label raises it, in the label's terms
+    titration: str
+    # the label's indication this dosing belongs to, when the drug has several
+    indication: str | None = None
+
+
 class Drug(Cited):
     id: str
     name: str
@@ -119,6 +130,7 @@ class Drug(Cited):
     dose_unit: DoseUnit
     usual_range: DoseRange | None = None
     label_max: DoseValue | None = None
+    label_start: LabelStart | None = None
     adequate_dose: dict[str, DoseFloor] = Field(default_factory=dict)
 
 

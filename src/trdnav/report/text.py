@@ -336,7 +336,14 @@ def _next_steps(a: Assessment, console: Console, refs: _Refs) -> None:
             f"{what} {o.treatment}{dose} {refs(o.basis)}".strip(),
             line,
             Text(o.fit, style=FIT_STYLE.get(o.fit, "")),
-            "; ".join((*o.reasons, *o.other_guidelines, *(f"monitor: {m}" for m in o.monitoring))),
+            "; ".join(
+                (
+                    *o.reasons,
+                    *((o.start,) if o.start else ()),
+                    *o.other_guidelines,
+                    *(f"monitor: {m}" for m in o.monitoring),
+                )
+            ),
         )
     if any(o.rank is not None for o in steps.options):
         console.print(table)

@@ -11,6 +11,7 @@ name. Excluded and not-applicable options are listed after, unranked, with the r
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 from trdnav.assessment import (
@@ -173,23 +174,7 @@ def plan(
         ),
     )
     rest = sorted((s for s in steps if s.fit not in FIT_ORDER), key=lambda s: (s.fit, s.treatment))
-    numbered = [
-        NextStep(
-            s.option_id,
-            s.strategy,
-            s.treatment,
-            s.line,
-            s.level,
-            s.fit,
-            n,
-            s.reasons,
-            s.dose,
-            s.monitoring,
-            s.other_guidelines,
-            s.basis,
-        )
-        for n, s in enumerate(ranked, start=1)
-    ]
+    numbered = [replace(s, rank=n) for n, s in enumerate(ranked, start=1)]
     population, population_basis = _population(kb, failed, holding is not None)
     return NextSteps(individualised, tuple(situation), (*numbered, *rest), population, population_basis)
 
@@ -383,6 +368,11 @@ def _step(kb: KnowledgeBase, option: Option, fit: Fit, reasons: list[str]) -> Ne
     dose = None
     if drug is not None and drug.usual_range is not None:
         dose = f"{drug.usual_range.min:g}-{drug.usual_range.max:g} {drug.dose_unit}"
+    label_start = drug.label_start if drug is not None else None
+    start = None
+    if drug is not None and label_start is not None:
+        use = f" ({label_start.indication})" if label_start.indication else ""
+        start = f"label{use}: start {label_start.dose:g} {drug.dose_unit}; {label_start.titration}"
     # the strategy's own monitoring (e.g. when to judge a switch), for this treatment's classes
     shared = [
         m
@@ -394,6 +384,7 @@ def _step(kb: KnowledgeBase, option: Option, fit: Fit, reasons: list[str]) -> Ne
     sources = [
         *option.sources,
         *(drug.usual_range.sources if drug is not None and drug.usual_range else ()),
+        *(label_start.sources if label_start is not None else ()),
         *option.monitoring_sources,
         *(c for m in shared for c in m.sources),
         *(c for g in option.other_guidelines for c in g.sources),
@@ -408,6 +399,7 @@ def _step(kb: KnowledgeBase, option: Option, fit: Fit, reasons: list[str]) -> Ne
         None,
         tuple(reasons),
         dose,
+        start,
         monitoring,
         tuple(f"{g.guideline}: {g.statement}" for g in option.other_guidelines),
         Basis(RULE, (Fact("options", option.id),), tuple(dict.fromkeys(sources))),
