@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from trdnav.clinic.security import same_token, token_hash
+from trdnav.clinic.store.db import as_utc
 from trdnav.clinic.store.models import LoginSession, User
 
 
@@ -34,9 +35,8 @@ def login_session(request: Request, session: Session) -> LoginSession | None:
     login = session.scalar(select(LoginSession).where(LoginSession.token_hash == token_hash(token)))
     if login is None or login.ended_at is not None:
         return None
-    started = login.created_at if login.created_at.tzinfo else login.created_at.replace(tzinfo=dt.UTC)
     hours = request.app.state.settings.session_hours
-    return login if dt.datetime.now(dt.UTC) - started < dt.timedelta(hours=hours) else None
+    return login if dt.datetime.now(dt.UTC) - as_utc(login.created_at) < dt.timedelta(hours=hours) else None
 
 
 def current_user(request: Request, session: SessionDep) -> User:

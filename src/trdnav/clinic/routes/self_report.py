@@ -23,6 +23,7 @@ from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_use
 from trdnav.clinic.records import assess_text, keep_version, store_assessment
 from trdnav.clinic.routes.auth import csrf_token
 from trdnav.clinic.security import new_token, token_hash
+from trdnav.clinic.store.db import as_utc
 from trdnav.clinic.store.models import Patient, SelfReportLink
 from trdnav.knowledge.schema import Scale
 
@@ -79,16 +80,11 @@ def make_link(
 def _open_link(session: Session, token: str) -> SelfReportLink:
     link = session.scalar(select(SelfReportLink).where(SelfReportLink.token_hash == token_hash(token)))
     now = dt.datetime.now(dt.UTC)
-    if link is None or link.used_at is not None or _aware(link.expires_at) < now:
+    if link is None or link.used_at is not None or as_utc(link.expires_at) < now:
         raise HTTPException(
             status_code=410, detail="This link has expired or was already used. Ask your clinic for a new one."
         )
     return link
-
-
-def _aware(when: dt.datetime) -> dt.datetime:
-    # SQLite gives naive datetimes back; they were stored in UTC
-    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
 @public.get("/{token}")

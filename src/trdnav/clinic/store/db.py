@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,6 +47,11 @@ def _private_sqlite_file(url: str) -> None:
         return
     with contextlib.suppress(FileExistsError):
         os.close(os.open(database, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+
+
+def as_utc(when: dt.datetime) -> dt.datetime:
+    """A stored time, aware: SQLite gives naive datetimes back; they were stored in UTC."""
+    return when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
 
 
 def migrate(engine: Engine) -> None:
