@@ -28,6 +28,8 @@ from trdnav.clinic.store.models import Patient, SelfReportLink
 from trdnav.knowledge.schema import Scale
 
 MAX_HOURS = 14 * 24
+# tries to add a patient's answers when clinicians' saves keep landing in between
+SAVE_ATTEMPTS = 3
 
 clinician = APIRouter(prefix="/patients", dependencies=[Depends(current_user)])
 public = APIRouter(prefix="/r")
@@ -114,23 +116,17 @@ async def submit(request: Request, session: SessionDep, token: str) -> Response:
     # check then refuses this write, and the answers are added to the newer record instead
     for _ in range(SAVE_ATTEMPTS):
         try:
-            saved = _save_answers(request, session, link, scale, answers)
+            return _save_answers(request, session, link, scale, answers)
         except StaleDataError:
             session.rollback()  # the link's claim goes too: it stays usable
             link = _open_link(session, token)
-            continue
-        if saved is not None:
-            return saved
     context = {"scale": scale, "missing": [], "given": answers, "retry": True}
     return templates.TemplateResponse(request, "self_report_form.html.j2", context, status_code=503)
 
 
-SAVE_ATTEMPTS = 3
-
-
 def _save_answers(
     request: Request, session: Session, link: SelfReportLink, scale: Scale, answers: list[str]
-) -> Response | None:
+) -> Response:
     today = dt.date.today()
     patient = session.get(Patient, link.patient_id)
     assert patient is not None
