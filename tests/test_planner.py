@@ -237,3 +237,31 @@ def test_an_option_shows_the_label_starting_dose_and_titration_with_its_source()
     )
     assert "label-doxepin-2025 2.2" in doxepin.basis.sources
     assert steps(case)["augment_lithium"].start is None  # no label dosing for this use: nothing shown
+
+
+def test_label_starting_doses_are_the_labels_numbers():
+    """Golden values from the labels (each cited in drugs.yaml): Zoloft 2.1 and Table 1 (50 mg,
+    25-50 mg/day steps weekly, up to 200); Celexa 2.1 (20 mg, up to 40 after a week or more);
+    Effexor XR Highlights (37.5-75 mg/day, target 75, maximum 225); Viibryd 2.1 (10 mg for 7
+    days, then 20); Fetzima (20 mg for 2 days, then 40); Remeron (15 mg, up to 45)."""
+    from trdnav.knowledge.loader import load_kb
+
+    kb = load_kb()
+    expected = {
+        "sertraline": (50, None),
+        "citalopram": (20, None),
+        "venlafaxine": (37.5, 75),
+        "vilazodone": (10, None),
+        "levomilnacipran": (20, None),
+        "mirtazapine": (15, None),
+        "escitalopram": (10, None),
+        "desvenlafaxine": (50, None),
+        "vortioxetine": (10, None),
+    }
+    for drug, (dose, dose_to) in expected.items():
+        start = kb.drug_by_id[drug].label_start
+        assert start is not None and (start.dose, start.dose_to) == (dose, dose_to), drug
+        assert start.sources and start.sources[0].startswith("label-"), drug
+    case = Case().episode().trial("sertraline", 150, 10, clinician_outcome="non_response")
+    venlafaxine = steps(case)["switch_venlafaxine"]
+    assert venlafaxine.start == "label (Effexor XR): start 37.5-75 mg/day; target 75 mg/day; maximum 225 mg/day"

@@ -111,6 +111,8 @@ class LabelStart(Cited):
     planner offers (e.g. the adjunctive MDD indication of an antipsychotic)."""
 
     dose: float = Field(gt=0)
+    # the top of a starting range, when the label gives one (Effexor XR: 37.5-75 mg/day)
+    dose_to: float | None = Field(default=None, gt=0)
     # how and when the label raises it, in the label's terms
     titration: str
     # the label's indication this dosing belongs to, when the drug has several

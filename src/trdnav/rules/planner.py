@@ -372,7 +372,8 @@ def _step(kb: KnowledgeBase, option: Option, fit: Fit, reasons: list[str]) -> Ne
     start = None
     if drug is not None and label_start is not None:
         use = f" ({label_start.indication})" if label_start.indication else ""
-        start = f"label{use}: start {label_start.dose:g} {drug.dose_unit}; {label_start.titration}"
+        upto = f"-{label_start.dose_to:g}" if label_start.dose_to is not None else ""
+        start = f"label{use}: start {label_start.dose:g}{upto} {drug.dose_unit}; {label_start.titration}"
     # the strategy's own monitoring (e.g. when to judge a switch), for this treatment's classes
     shared = [
         m
