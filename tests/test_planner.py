@@ -257,6 +257,10 @@ def test_label_starting_doses_are_the_labels_numbers():
         "escitalopram": (10, None),
         "desvenlafaxine": (50, None),
         "vortioxetine": (10, None),
+        "brexpiprazole": (0.5, 1),  # Rexulti 2.2, adjunctive MDD: 0.5 or 1 mg, target 2, maximum 3
+        "tranylcypromine": (30, None),  # Parnate 2.1: 30 mg/day, +10 mg/day every 1-3 weeks to 60
+        "isocarboxazid": (20, None),  # Marplan: 10 mg twice daily, 40 mg/day by week 1, maximum 60
+        "imipramine": (75, None),  # Tofranil: outpatients 75 mg/day increased to 150
     }
     for drug, (dose, dose_to) in expected.items():
         start = kb.drug_by_id[drug].label_start
