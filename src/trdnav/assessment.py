@@ -356,14 +356,15 @@ class NextStep:
     reasons: tuple[str, ...]
     # the guideline's dose range for the treatment, when the knowledge base has one
     dose: str | None
-    # the label's starting dose and titration, before any adjustment the reasons give
-    # (pharmacogenetics, interactions, age); None when the knowledge base has none
-    start: str | None
     # what to monitor and when to judge the response (sources in basis)
     monitoring: tuple[str, ...]
     # what other guidelines say, side by side (e.g. "NICE NG222: ..."; sources in basis)
     other_guidelines: tuple[str, ...]
     basis: Basis
+    # the label's starting dose and titration, before any adjustment the reasons give
+    # (pharmacogenetics, interactions, age); None when the knowledge base has none. Last, with
+    # a default, so Assessments stored before it existed still read
+    start: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

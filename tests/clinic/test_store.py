@@ -175,3 +175,28 @@ def test_postgresql_hands_back_utc_whatever_zone_the_server_is_set_to(postgres_u
         stamp = connection.scalar(text("SELECT TIMESTAMPTZ '2026-01-01 12:00:00+00'"))
     engine.dispose()
     assert stamp.utcoffset().total_seconds() == 0 and stamp.hour == 12
+
+
+def test_an_assessment_stored_by_an_engine_of_another_shape_asks_to_reassess(app: FastAPI, client: TestClient):
+    """After an upgrade whose Assessment has another shape, the stored one cannot be read: the
+    page says so and asks to re-assess (no 500), and re-assessing shows it again."""
+    csrf = login(client)
+    created = client.post("/patients/new", data={"record_json": EXAMPLE.read_text(), "csrf_token": csrf})
+    patient_id = int(created.headers["location"].rsplit("/", 1)[1])
+    with app.state.sessions() as session:
+        stored = session.scalars(select(StoredAssessment)).one()
+        data = json.loads(stored.assessment_json)
+        del data["next_steps"]["options"][0]["fit"]  # a field this engine needs, missing
+        session.execute(
+            update(StoredAssessment)
+            .where(StoredAssessment.id == stored.id)
+            .values(assessment_json=json.dumps(data), engine_version="0.0.1")
+        )
+        session.commit()
+    page = client.get(f"/patients/{patient_id}")
+    assert page.status_code == 200
+    assert "The stored assessment (engine 0.0.1) cannot be shown by this version: re-assess." in page.text
+    assert client.get(f"/patients/{patient_id}/report.pdf").status_code == 409
+    assert client.post(f"/patients/{patient_id}/assess", data={"csrf_token": csrf}).status_code == 303
+    again = client.get(f"/patients/{patient_id}")
+    assert "cannot be shown" not in again.text and "Download the PDF report" in again.text

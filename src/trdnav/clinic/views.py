@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from functools import cache
 from typing import Any
 
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from trdnav.assessment import Assessment
 
@@ -19,6 +19,15 @@ def _adapter() -> TypeAdapter[Assessment]:
 
 def load_assessment(text: str) -> Assessment:
     return _adapter().validate_json(text)
+
+
+def readable_assessment(text: str) -> Assessment | None:
+    """A stored Assessment, or None when this version of the engine cannot read it (stored by
+    an engine whose Assessment had another shape): the page then asks to re-assess."""
+    try:
+        return load_assessment(text)
+    except ValidationError:
+        return None
 
 
 def dump_assessment(assessment: Assessment) -> str:

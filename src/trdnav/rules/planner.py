@@ -400,8 +400,8 @@ def _step(kb: KnowledgeBase, option: Option, fit: Fit, reasons: list[str]) -> Ne
         None,
         tuple(reasons),
         dose,
-        start,
         monitoring,
         tuple(f"{g.guideline}: {g.statement}" for g in option.other_guidelines),
         Basis(RULE, (Fact("options", option.id),), tuple(dict.fromkeys(sources))),
+        start,
     )

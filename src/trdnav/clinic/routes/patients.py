@@ -26,7 +26,7 @@ from trdnav.clinic.deps import CsrfChecked, CurrentUser, SessionDep, current_use
 from trdnav.clinic.records import assess_text, id_problems, keep_version, save_change, store_assessment
 from trdnav.clinic.routes.auth import csrf_token
 from trdnav.clinic.store.models import Patient, RecordVersion, StoredAssessment, User
-from trdnav.clinic.views import Summary, load_assessment, record_entries, summary, summary_from_json
+from trdnav.clinic.views import Summary, readable_assessment, record_entries, summary, summary_from_json
 
 router = APIRouter(prefix="/patients", dependencies=[Depends(current_user)])
 
@@ -145,7 +145,11 @@ def patient_page(request: Request, session: SessionDep, user: CurrentUser, patie
                 f"The knowledge base or engine moved (assessed with {latest.kb_version} / {latest.engine_version}): "
                 "re-assess."
             )
-    assessment = load_assessment(latest.assessment_json) if latest else None
+    assessment = readable_assessment(latest.assessment_json) if latest else None
+    if latest is not None and assessment is None:
+        notices.append(
+            f"The stored assessment (engine {latest.engine_version}) cannot be shown by this version: re-assess."
+        )
     audit.record(session, request, user, "read", patient.id)
     session.commit()
     context = {
@@ -299,7 +303,12 @@ def report(request: Request, session: SessionDep, user: CurrentUser, patient_id:
     latest = _latest(session, patient.id)
     if latest is None:
         raise HTTPException(status_code=404, detail="Not assessed yet.")
-    assessment = load_assessment(latest.assessment_json)
+    assessment = readable_assessment(latest.assessment_json)
+    if assessment is None:
+        raise HTTPException(
+            status_code=409,
+            detail=f"The stored assessment (engine {latest.engine_version}) cannot be read by this version: re-assess.",
+        )
     audit.record(session, request, user, f"report_{kind}", patient.id, f"assessment {latest.id}")
     session.commit()
     if kind == "html":
