@@ -325,8 +325,9 @@ def test_kb_show_finds_a_drug_by_brand_with_its_sources() -> None:
     assert out.startswith("sertraline (sertraline)")
     assert "brands: Zoloft" in out
     assert "usual range: 50-200 mg/day" in out
+    assert "label start: 50 mg/day; if the response is inadequate, raise in 25-50 mg/day steps" in out
     sources = out[out.index("  sources:") :]
-    assert "canmat2023: " in sources
+    assert "canmat2023: " in sources and "label-zoloft-2020: " in sources
 
 
 def test_kb_show_unknown_drug_exits_2() -> None:

@@ -358,6 +358,13 @@ def kb_show(drug: Annotated[str, typer.Argument(help="Generic or brand name.")])
             f"  label maximum: {entry.label_max.value:g} {entry.dose_unit}  ({'; '.join(entry.label_max.sources)})"
         )
         cited += entry.label_max.sources
+    if entry.label_start:
+        start = entry.label_start
+        upto = f"-{start.dose_to:g}" if start.dose_to is not None else ""
+        use = f" ({start.indication})" if start.indication else ""
+        cites = "; ".join(start.sources)
+        out.print(f"  label start{use}: {start.dose:g}{upto} {entry.dose_unit}; {start.titration}  ({cites})")
+        cited += start.sources
     for profile_id, floor in sorted(entry.adequate_dose.items()):
         out.print(
             f"  minimum adequate dose ({profile_id}): {floor.min:g} {entry.dose_unit}  ({'; '.join(floor.sources)})"
