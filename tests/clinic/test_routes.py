@@ -236,6 +236,13 @@ def test_a_login_older_than_the_session_limit_is_refused(app: FastAPI, client: T
         session.execute(update(LoginSession).values(created_at=dt.datetime.now(dt.UTC) - dt.timedelta(hours=hours)))
         session.commit()
     assert client.get("/patients").status_code == 303
+    # the next login clears ended and expired logins; only the new one is left
+    csrf = login(client)
+    client.post("/logout", data={"csrf_token": csrf})
+    login(client)
+    with app.state.sessions() as session:
+        rows = session.scalars(select(LoginSession)).all()
+        assert len(rows) == 1 and rows[0].ended_at is None
 
 
 def test_a_forged_csrf_token_of_any_text_is_refused_not_an_error(client: TestClient):

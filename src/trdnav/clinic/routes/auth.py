@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from trdnav.clinic import audit
@@ -81,6 +81,12 @@ def login(
         session.commit()
         context = {"csrf": csrf_token(request), "error": "Unknown user name or wrong password."}
         return templates.TemplateResponse(request, "login.html.j2", context, status_code=401)
+    # logins that ended or expired are of no more use (the audit table keeps who logged in
+    # and out): clear them so the table stays small
+    expired = dt.datetime.now(dt.UTC) - dt.timedelta(hours=request.app.state.settings.session_hours)
+    session.execute(
+        delete(LoginSession).where(or_(LoginSession.ended_at.is_not(None), LoginSession.created_at < expired))
+    )
     token = new_token()
     session.add(LoginSession(token_hash=token_hash(token), user_id=user.id))
     request.session.clear()
