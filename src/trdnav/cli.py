@@ -360,10 +360,8 @@ def kb_show(drug: Annotated[str, typer.Argument(help="Generic or brand name.")])
         cited += entry.label_max.sources
     if entry.label_start:
         start = entry.label_start
-        upto = f"-{start.dose_to:g}" if start.dose_to is not None else ""
-        use = f" ({start.indication})" if start.indication else ""
-        cites = "; ".join(start.sources)
-        out.print(f"  label start{use}: {start.dose:g}{upto} {entry.dose_unit}; {start.titration}  ({cites})")
+        use, text = start.describe(entry.dose_unit)
+        out.print(f"  label start{use}: {text}  ({'; '.join(start.sources)})")
         cited += start.sources
     for profile_id, floor in sorted(entry.adequate_dose.items()):
         out.print(

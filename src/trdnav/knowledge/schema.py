@@ -118,6 +118,12 @@ class LabelStart(Cited):
     # the label's indication this dosing belongs to, when the drug has several
     indication: str | None = None
 
+    def describe(self, unit: str) -> tuple[str, str]:
+        """(" (indication)" or "", "dose[-dose_to] unit; titration"): how every face shows it."""
+        upto = f"-{self.dose_to:g}" if self.dose_to is not None else ""
+        use = f" ({self.indication})" if self.indication else ""
+        return use, f"{self.dose:g}{upto} {unit}; {self.titration}"
+
 
 class Drug(Cited):
     id: str

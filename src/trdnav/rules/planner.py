@@ -371,9 +371,8 @@ def _step(kb: KnowledgeBase, option: Option, fit: Fit, reasons: list[str]) -> Ne
     label_start = drug.label_start if drug is not None else None
     start = None
     if drug is not None and label_start is not None:
-        use = f" ({label_start.indication})" if label_start.indication else ""
-        upto = f"-{label_start.dose_to:g}" if label_start.dose_to is not None else ""
-        start = f"label{use}: start {label_start.dose:g}{upto} {drug.dose_unit}; {label_start.titration}"
+        use, text = label_start.describe(drug.dose_unit)
+        start = f"label{use}: start {text}"
     # the strategy's own monitoring (e.g. when to judge a switch), for this treatment's classes
     shared = [
         m
