@@ -35,6 +35,8 @@ from trdnav.knowledge.schema import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+# a drug set resolved: (catalog drug ids, normalised names outside the catalog)
+Group = tuple[frozenset[str], frozenset[str]]
 
 FILES: dict[str, type[BaseModel]] = {
     "sources.yaml": SourcesFile,
@@ -112,13 +114,18 @@ class KnowledgeBase:
     # so a lookup is one dict read (built once; see _row_index)
     guidance_rows: Mapping[int, Mapping[tuple[str, ...], tuple[Any, ...]]]
     # safety set id -> (catalog drug ids, normalised names outside the catalog)
-    safety_members: Mapping[str, tuple[frozenset[str], frozenset[str]]]
+    safety_members: Mapping[str, Group]
     maoi_interval_by_drug: Mapping[str, Any]
     level_profile_by_id: Mapping[str, Any]
     # names outside the catalog that a rule reads (e.g. ibuprofen, quinidine), normalised
     other_drug_names: frozenset[str]
     # the catalog drugs a switch to or from an MAOI is checked for
     washout_checked: frozenset[str]
+    # each interaction rule with its two sides resolved to (catalog ids, other names)
+    interaction_groups: tuple[tuple[Any, Group, Group], ...]
+    # catalog id or normalised name outside the catalog -> positions in interaction_groups of
+    # the rules that name it (the planner checks only the rules that can concern an option)
+    interactions_by_member: Mapping[str, tuple[int, ...]]
     tms_protocol_by_id: Mapping[str, Any]
     tms_rule_by_id: Mapping[str, Any]
     tms_screen_by_id: Mapping[str, Any]
@@ -344,6 +351,14 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     )
 
     tms_protocols, tms_rules, tms_screen = _tms_index(tms, safety_members, problems)
+    interaction_groups = tuple(
+        (rule, resolve_refs(safety_members, rule.first), resolve_refs(safety_members, rule.second))
+        for rule in safety.interactions
+    )
+    by_member: dict[str, list[int]] = {}
+    for n, (_, first, second) in enumerate(interaction_groups):
+        for member in first[0] | first[1] | second[0] | second[1]:
+            by_member.setdefault(member, []).append(n)
 
     kb = KnowledgeBase(
         kb_version=sources.kb_version,
@@ -385,6 +400,8 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
             {d for ref in safety.washout_drugs for d in safety_members.get(ref, (frozenset({ref}), frozenset()))[0]}
             | set(maoi_interval_by_drug)
         ),
+        interaction_groups=interaction_groups,
+        interactions_by_member={m: tuple(ns) for m, ns in by_member.items()},
         tms_protocol_by_id=tms_protocols,
         tms_rule_by_id=tms_rules,
         tms_screen_by_id=tms_screen,
@@ -474,6 +491,19 @@ def _guidance_problems(entry: Any, gene_by_id: Mapping[str, Any], where: str) ->
             label = " x ".join(f"{g} {p}" for g, p in zip(entry.genes, combination, strict=True))
             problems.append(f"{where}: {label} matches {len(hits)} rows {hits}, expected exactly one")
     return problems
+
+
+def resolve_refs(members: Mapping[str, Group], refs: Iterable[str]) -> Group:
+    """A rule's drug references (set ids or catalog ids) as (catalog ids, other names)."""
+    ids: set[str] = set()
+    names: set[str] = set()
+    for ref in refs:
+        if ref in members:
+            ids |= members[ref][0]
+            names |= members[ref][1]
+        else:
+            ids.add(ref)
+    return frozenset(ids), frozenset(names)
 
 
 def _safety_index(

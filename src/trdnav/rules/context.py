@@ -1,13 +1,15 @@
 """Per-assessment memo of the per-trial judgements that several rules share.
 
 Definitions and staging models each ask 'was this trial adequate, and did it fail?'
-under their own profile; the answers are computed once per (trial, profile, weeks).
+under their own profile; the answers are computed once per (trial, profile, weeks). The
+regimen taken now is read once too (the planner checks the safety of every option on it).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from trdnav.assessment import Adequacy, Outcome
 from trdnav.knowledge.loader import KnowledgeBase
@@ -15,6 +17,7 @@ from trdnav.record.models import Episode
 from trdnav.record.normalise import Normalised, NTrial
 from trdnav.rules.adequacy import assess_adequacy
 from trdnav.rules.outcome import Changes, assess_outcome, scale_changes
+from trdnav.rules.taking import Item, switch_points, taking
 from trdnav.rules.timeline import Role, antidepressant_trial, role_of, therapeutic
 
 
@@ -33,6 +36,15 @@ class Context:
         taper = self.kb.convention_by_id["cross_taper_days"].value
         self.roles = {t.trial.id: role_of(t, self.record, taper) for t in self.record.trials}
         self._episodes = {e.id: e for e in self.record.record.episodes}
+
+    @cached_property
+    def taking(self) -> tuple[Item, ...]:
+        """What the patient takes now (the planner asks for it once per option)."""
+        return taking(self.record)
+
+    @cached_property
+    def switch_points(self) -> tuple[dict[str, date | None], tuple[tuple[str, date | None, bool], ...]]:
+        return switch_points(self.record)
 
     def adequacy(self, trial: NTrial, profile_id: str, min_weeks: float) -> Adequacy:
         key = (trial.index, profile_id, min_weeks)

@@ -9,9 +9,7 @@ never dropped by a profile or option: the faces show all of them, hard stops fir
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import cached_property
 from typing import Any, Literal
 
 from trdnav.assessment import (
@@ -24,9 +22,10 @@ from trdnav.assessment import (
     Severity,
     WashoutPlan,
 )
-from trdnav.knowledge.loader import KnowledgeBase, normalise_name
+from trdnav.knowledge.loader import Group, KnowledgeBase, normalise_name, resolve_refs
 from trdnav.rules.context import Context
 from trdnav.rules.pgx_guidance import OnDrug, label_comedication_rules, on_drug
+from trdnav.rules.taking import Item, note_stop
 
 RULE_INTERACTION = "safety.interaction"
 RULE_MAOI_LABEL = "safety.maoi_label_contraindication"
@@ -40,36 +39,9 @@ RULE_CYP = "safety.label_comedication_dosing"
 ORDER: dict[Severity, int] = {"contraindicated": 0, "major": 1, "moderate": 2, "monitor": 3}
 
 
-@dataclass(frozen=True)
-class Item:
-    """A drug in the regimen: its name as given, catalog id, record path, latest dose, start."""
-
-    name: str
-    drug_id: str | None
-    path: str
-    dose: float | None
-    start: date | None
-
-    @cached_property
-    def norm(self) -> str:
-        return normalise_name(self.name)
-
-    @property
-    def key(self) -> str:
-        return self.drug_id or self.norm
-
-
 def regimen(ctx: Context) -> list[Item]:
     """What the patient takes now: the record's medications and the trials without a stop."""
-    items = [
-        Item(m.medication.drug, m.drug_id, f"medications[{m.index}]", m.medication.dose, m.medication.start)
-        for m in ctx.record.medications
-    ]
-    for t in ctx.record.trials:
-        if t.ongoing:
-            dose = t.trial.doses[-1].dose if t.trial.doses else None
-            items.append(Item(t.drug.name, t.drug.id, t.path, dose, t.trial.start))
-    return items
+    return list(ctx.taking)
 
 
 def apply(kb: KnowledgeBase, items: list[Item], proposal: Proposal) -> list[Item]:
@@ -85,20 +57,11 @@ def apply(kb: KnowledgeBase, items: list[Item], proposal: Proposal) -> list[Item
     return kept
 
 
-def _members(kb: KnowledgeBase, refs: Iterable[str]) -> tuple[set[str], set[str]]:
-    ids: set[str] = set()
-    names: set[str] = set()
-    for ref in refs:
-        if ref in kb.safety_members:
-            found_ids, found_names = kb.safety_members[ref]
-            ids |= found_ids
-            names |= found_names
-        else:
-            ids.add(ref)
-    return ids, names
+def _members(kb: KnowledgeBase, refs: Iterable[str]) -> Group:
+    return resolve_refs(kb.safety_members, refs)
 
 
-def _in(item: Item, group: tuple[set[str], set[str]] | tuple[frozenset[str], frozenset[str]]) -> bool:
+def _in(item: Item, group: Group) -> bool:
     ids, names = group
     return (item.drug_id is not None and item.drug_id in ids) or item.norm in names
 
@@ -133,8 +96,13 @@ def interactions(kb: KnowledgeBase, items: list[Item], focus: str | None = None)
     pairs that include that drug."""
     done: set[tuple[str, str, str]] = set()
     focused = [i for i in items if i.key == focus]
-    for rule in kb.safety.interactions:
-        first, second = _members(kb, rule.first), _members(kb, rule.second)
+    groups = kb.interaction_groups
+    if focus is not None:
+        # only the rules that can concern the drug in focus
+        by_member = kb.interactions_by_member
+        at = sorted({n for key in {focus, *(i.norm for i in focused)} for n in by_member.get(key, ())})
+        groups = tuple(groups[n] for n in at)
+    for rule, first, second in groups:
         if focus is not None and not any(_in(i, first) or _in(i, second) for i in focused):
             continue  # the rule cannot concern the drug in focus
         seconds = [b for b in items if _in(b, second)]
@@ -360,37 +328,30 @@ def washouts(ctx: Context, proposal: Proposal | None, focus: str | None = None) 
     before the old one stopped overlapped it: too early."""
     kb = ctx.kb
     plans = []
-    current = {i.drug_id for i in regimen(ctx)}
-    stops: list[tuple[str, date | None]] = []
+    current = {i.drug_id for i in ctx.taking}
+    latest: dict[str, date | None] = {}
     starts: list[tuple[str, date | None, bool]] = []
     if proposal is not None:
         for n in proposal.stop:
             drug_id = kb.drug_by_name[normalise_name(n)]
             if drug_id in current:
-                stops.append((drug_id, proposal.on))
+                note_stop(latest, drug_id, proposal.on)
         starts += [
             (kb.drug_by_name[normalise_name(n)], proposal.on, False)
             for n in (*proposal.start, *proposal.add)
             if normalise_name(n) in kb.drug_by_name
         ]
-    for t in ctx.record.trials:
-        if t.trial.stop is not None:
-            stops.append((t.drug.id, t.trial.stop))
-        if t.ongoing:
-            starts.append((t.drug.id, t.trial.start, True))
-    for m in ctx.record.medications:
-        if m.drug_id is not None and m.medication.start is not None:
-            starts.append((m.drug_id, m.medication.start, True))
-    # each drug's latest stop counts (a drug stopped twice is judged from its last stop)
-    latest: dict[str, date | None] = {}
-    for stop, stopped_on in stops:
-        known = latest.get(stop)
-        if stop not in latest or (stopped_on is not None and (known is None or stopped_on > known)):
-            latest[stop] = stopped_on
+    recorded_stops, recorded_starts = ctx.switch_points
+    for stop, stopped_on in recorded_stops.items():
+        note_stop(latest, stop, stopped_on)
+    starts += recorded_starts
+    maoi_ids = kb.safety_members[kb.safety.maoi_set][0]
     for start, on, from_record in dict.fromkeys(starts):
-        if focus is not None and start != focus:
+        if (focus is not None and start != focus) or start not in kb.washout_checked:
             continue
         for stop, stopped_on in latest.items():
+            if start not in maoi_ids and stop not in maoi_ids:
+                continue  # neither is an MAOI: no washout rule (washout() would say None)
             plan = washout(kb, stop, stopped_on, start, on, from_record=from_record)
             if plan is not None:
                 plans.append(plan)
@@ -454,10 +415,15 @@ def dose_limits(
     """The dose limits of `items`, judged against the whole regimen `taken` (by default the
     same items): a co-medication can make a limit apply (a CYP2C19 inhibitor with citalopram)."""
     kb = ctx.kb
+    limited = {i.drug_id for i in items} & {lim.drug for lim in kb.safety.dose_limits}
+    if not limited:
+        return
     current = tuple(on_drug(kb, i.name, i.drug_id, i.path) for i in (items if taken is None else taken))
     unknown_dose_said: set[str] = set()
     # the strictest applicable limit first, so an unknown dose is reported against it
     for limit in sorted(kb.safety.dose_limits, key=lambda lim: lim.max_dose):
+        if limit.drug not in limited:
+            continue
         for item in items:
             if item.drug_id != limit.drug:
                 continue
@@ -602,13 +568,18 @@ def levels(ctx: Context, items: list[Item], age: int | None, profiles: dict[str,
         )
 
 
-def comedication_dosing(kb: KnowledgeBase, items: list[Item]) -> Iterator[SafetyFinding]:
+def comedication_dosing(kb: KnowledgeBase, items: list[Item], focus: str | None = None) -> Iterator[SafetyFinding]:
     """The labels' dosing rules for co-medications that inhibit a drug's enzyme (the same rules
-    the pharmacogenetics table reads), whether or not a genotype is known."""
+    the pharmacogenetics table reads), whether or not a genotype is known. With `focus`, only
+    the rules of that drug, or of a drug it modulates."""
     on = tuple(on_drug(kb, i.name, i.drug_id, i.path) for i in items)
+    focus_modulates = any(d.modulates for i, d in zip(items, on, strict=True) if i.key == focus)
     for item in items:
+        entries = kb.guidance_by_drug.get(item.drug_id or "", ())
+        if not entries or (focus is not None and item.key != focus and not focus_modulates):
+            continue
         others = tuple(d for d in on if d.drug_id != item.drug_id)
-        for entry in kb.guidance_by_drug.get(item.drug_id or "", ()):
+        for entry in entries:
             for g in label_comedication_rules(kb, entry, others):
                 severity: Severity = "moderate" if g.category != "no_guidance" else "monitor"
                 yield SafetyFinding(
@@ -658,7 +629,7 @@ def check(
         *condition_rules(ctx, single),
         *age_rules(ctx, single, age),
         *levels(ctx, single, age, level_profiles or {}),
-        *comedication_dosing(kb, items),
+        *comedication_dosing(kb, items, focus),
     ]
     if focus is not None:
         name = kb.drug_by_id[focus].name
