@@ -288,34 +288,56 @@ def test_a_check_focused_on_one_drug_finds_what_the_full_check_finds_for_it(kb):
 
     as_of = date(2025, 9, 1)
     meds = ["fluoxetine", "lithium", "tramadol", "hydrochlorothiazide", "paroxetine", "linezolid", "ibuprofen"]
+    # rules where the proposed drug is the second side; a label rule a proposed inhibitor changes
+    meds += ["duloxetine", "esketamine", "vortioxetine"]
     record = parse_record(
         {
             "patient": {"id": "focus", "birth_date": "1950-01-01"},
             "medications": [{"drug": m} for m in meds],
             "trials": [
                 {
+                    "id": "t0",
+                    "treatment": "phenelzine",
+                    "start": "2025-01-06",
+                    "stop": "2025-05-20",
+                    "doses": [{"date": "2025-01-06", "dose": 45}],
+                },
+                {  # a stopped non-MAOI: switching from it to an MAOI needs its washout
+                    "id": "tv",
+                    "treatment": "venlafaxine",
+                    "start": "2025-02-03",
+                    "stop": "2025-08-25",
+                    "doses": [{"date": "2025-02-03", "dose": 150}],
+                },
+                {
                     "id": "t1",
                     "treatment": "sertraline",
                     "start": "2025-06-01",
                     "doses": [{"date": "2025-06-01", "dose": 100}],
-                }
+                },
             ],
         }
     )
     ctx = Context(normalise(record, kb, as_of), kb)
     checked = 0
-    for drug in ("phenelzine", "tranylcypromine", "citalopram", "aripiprazole", "nortriptyline", "bupropion"):
+    # every medication in the catalog (the planner's indexes and shortcuts must hold for each)
+    for drug in (d.id for d in kb.drugs.drugs if d.kind == "medication"):
         proposal = Proposal((drug,), (), (), as_of)
         name = kb.drug_by_id[drug].name
         for age in (40, 75):
-            full = [f for f in check(ctx, (), age, proposal).findings if name in f.drugs]
-            assert check(ctx, (), age, proposal, focus=drug).findings == tuple(full), (drug, age)
+            # a washout is the option's concern when the option is the drug started (the record's
+            # own sertraline start after phenelzine is reported by the regimen's check)
+            whole = check(ctx, (), age, proposal)
+            full = [f for f in whole.findings if name in f.drugs and (f.rule != "maoi_washout" or f.drugs[1] == name)]
+            focused = check(ctx, (), age, proposal, focus=drug)
+            assert focused.findings == tuple(full), (drug, age)
+            assert focused.washouts == tuple(w for w in whole.washouts if w.start == name), (drug, age)
             checked += len(full)
-    assert checked >= 12  # the regimen gives each proposal real findings to compare
+    assert checked >= 60  # the regimen gives the proposals real findings to compare
     # at 40 only the co-medication (fluoxetine, a CYP2C19 inhibitor) makes citalopram's 20 mg limit
     # apply: the focused check once missed it, judging the limit on the proposed drug alone
-    focused = check(ctx, (), 40, Proposal(("citalopram",), (), (), as_of), focus="citalopram").findings
-    assert any(f.rule == "citalopram_qt_20" and "fluoxetine" in f.message for f in focused)
+    focused_findings = check(ctx, (), 40, Proposal(("citalopram",), (), (), as_of), focus="citalopram").findings
+    assert any(f.rule == "citalopram_qt_20" and "fluoxetine" in f.message for f in focused_findings)
 
 
 def test_a_label_with_one_interval_still_contraindicates_the_combination(kb):
