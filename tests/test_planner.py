@@ -261,6 +261,7 @@ def test_label_starting_doses_are_the_labels_numbers():
         "tranylcypromine": (30, None),  # Parnate 2.1: 30 mg/day, +10 mg/day every 1-3 weeks to 60
         "isocarboxazid": (20, None),  # Marplan: 10 mg twice daily, 40 mg/day by week 1, maximum 60
         "imipramine": (75, None),  # Tofranil: outpatients 75 mg/day increased to 150
+        "duloxetine": (40, 60),  # Cymbalta Highlights (2.2): start 40-60 mg/day, maximum 120
     }
     for drug, (dose, dose_to) in expected.items():
         start = kb.drug_by_id[drug].label_start
@@ -269,3 +270,4 @@ def test_label_starting_doses_are_the_labels_numbers():
     case = Case().episode().trial("sertraline", 150, 10, clinician_outcome="non_response")
     venlafaxine = steps(case)["switch_venlafaxine"]
     assert venlafaxine.start == "label (Effexor XR): start 37.5-75 mg/day; target 75 mg/day; maximum 225 mg/day"
+    assert kb.drug_by_id["duloxetine"].label_max.value == 120
