@@ -262,6 +262,7 @@ def test_label_starting_doses_are_the_labels_numbers():
         "isocarboxazid": (20, None),  # Marplan: 10 mg twice daily, 40 mg/day by week 1, maximum 60
         "imipramine": (75, None),  # Tofranil: outpatients 75 mg/day increased to 150
         "duloxetine": (40, 60),  # Cymbalta Highlights (2.2): start 40-60 mg/day, maximum 120
+        "bupropion": (150, None),  # Wellbutrin XL (2003): 150 mg, 300 mg from day 4, up to 450
     }
     for drug, (dose, dose_to) in expected.items():
         start = kb.drug_by_id[drug].label_start
