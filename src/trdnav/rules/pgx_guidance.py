@@ -69,10 +69,11 @@ class Phenotypes:
         self.genes = {g.gene: g for g in found if g.status != "not_covered" and g.phenotype}
         self.ids = {gene: term_to_id[g.phenotype or ""] for gene, g in self.genes.items()}
         self._memo: dict[tuple[str, tuple[OnDrug, ...]], ExpressedPhenotype] = {}
+        self._no_guidance: dict[str, Guidance] = {}
 
     def expressed(self, gene: str, on: tuple[OnDrug, ...]) -> ExpressedPhenotype:
         # only the drugs that modulate this gene's enzyme matter, so they make the memo key
-        relevant = tuple(d for d in on if any(m.enzyme == gene for m in d.modulates))
+        relevant = tuple(d for d in on if d.modulates and any(m.enzyme == gene for m in d.modulates))
         key = (gene, relevant)
         if key not in self._memo:
             self._memo[key] = _express(self.kb, self.genes[gene], self.ids[gene], relevant)
@@ -351,7 +352,10 @@ def advise(kb: KnowledgeBase, drug_id: str, phenotypes: Phenotypes, on: tuple[On
         f"{m.strength} {m.enzyme} {m.effect}" for m in kb.modulators_by_name.get(normalise_name(drug.id), ())
     )
     if not by_genotype:
-        by_genotype = [_no_guidance(kb, drug_id, phenotypes)]
+        # the same for every call with these phenotypes (the trial flags ask again)
+        if drug_id not in phenotypes._no_guidance:
+            phenotypes._no_guidance[drug_id] = _no_guidance(kb, drug_id, phenotypes)
+        by_genotype = [phenotypes._no_guidance[drug_id]]
     category = max(by_genotype, key=lambda g: SEVERITY[g.category]).category
     worst_with_meds = max(with_meds, key=lambda g: SEVERITY[g.category], default=None)
     with_current = (

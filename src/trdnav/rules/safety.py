@@ -108,7 +108,10 @@ def interactions(kb: KnowledgeBase, items: list[Item], focus: str | None = None)
         seconds = [b for b in items if _in(b, second)]
         if not seconds:
             continue
-        for a in items:
+        firsts = items
+        if focus is not None and all(b.key != focus for b in seconds):
+            firsts = focused  # the pair must include the drug in focus
+        for a in firsts:
             if not _in(a, first):
                 continue
             for b in seconds:
@@ -572,12 +575,19 @@ def comedication_dosing(kb: KnowledgeBase, items: list[Item], focus: str | None 
     """The labels' dosing rules for co-medications that inhibit a drug's enzyme (the same rules
     the pharmacogenetics table reads), whether or not a genotype is known. With `focus`, only
     the rules of that drug, or of a drug it modulates."""
+    focus_modulates = focus is None or any(
+        on_drug(kb, i.name, i.drug_id, i.path).modulates for i in items if i.key == focus
+    )
+    judged = [
+        i
+        for i in items
+        if kb.guidance_by_drug.get(i.drug_id or "") and (focus is None or i.key == focus or focus_modulates)
+    ]
+    if not judged:
+        return
     on = tuple(on_drug(kb, i.name, i.drug_id, i.path) for i in items)
-    focus_modulates = any(d.modulates for i, d in zip(items, on, strict=True) if i.key == focus)
-    for item in items:
-        entries = kb.guidance_by_drug.get(item.drug_id or "", ())
-        if not entries or (focus is not None and item.key != focus and not focus_modulates):
-            continue
+    for item in judged:
+        entries = kb.guidance_by_drug[item.drug_id or ""]
         others = tuple(d for d in on if d.drug_id != item.drug_id)
         for entry in entries:
             for g in label_comedication_rules(kb, entry, others):
