@@ -6,8 +6,12 @@ Expected intervals are the labels' numbers (knowledge/data/safety.yaml cites eac
 venlafaxine 7 days (Effexor XR), duloxetine 5 days (duloxetine Medication Guide), 14 days after
 an MAOI before sertraline (sertraline label section 4), at least 1 week after stopping Parnate
 and at least 1 week from another MAOI before Parnate (Parnate section 2.2), 14 days each way
-for doxepin (doxepin label revised 7/2025, section 2.3), and 14 days after an MAOI before
-amitriptyline (amitriptyline label, Contraindications; it gives no number the other way).
+for doxepin (doxepin label revised 7/2025, section 2.3), 14 days after an MAOI before
+amitriptyline (amitriptyline label, Contraindications; it gives no number the other way) and
+desipramine (Norpramin, the manufacturer's page), and Emsam's Important Safety Information:
+stop Emsam at least 2 weeks before a drug contraindicated with it; Emsam is contraindicated with
+SSRIs, SNRIs, clomipramine, imipramine, meperidine, tramadol, methadone, pentazocine,
+propoxyphene, dextromethorphan (serotonin syndrome) and carbamazepine (hypertensive crisis).
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ STOPPED = date(2025, 3, 3)
         ("doxepin", "phenelzine", 14),
         ("phenelzine", "doxepin", 14),
         ("isocarboxazid", "amitriptyline", 14),
+        ("phenelzine", "desipramine", 14),  # Norpramin: 14 days after an MAOI
+        ("selegiline_transdermal", "vilazodone", 14),
     ],
 )
 def test_washout_takes_the_labels_longest_interval(kb, stop, start, days):
@@ -104,6 +110,33 @@ def test_a_label_that_gives_one_direction_leaves_the_other_unknown(kb):
     before = washout(kb, "amitriptyline", STOPPED, "phenelzine", date(2025, 3, 20))
     assert before is not None and before.status == "unknown"
     assert before.basis.missing == ("the amitriptyline label's interval before an MAOI",)
+
+
+def test_emsam_s_own_two_weeks_hold_when_the_next_drug_s_label_is_not_read(kb):
+    """Emsam -> imipramine: imipramine's interval is not in the knowledge base, but Emsam's own
+    label asks 2 weeks after stopping it, so a start on day 10 is too early."""
+    plan = washout(kb, "selegiline_transdermal", STOPPED, "imipramine", date(2025, 3, 13))
+    assert plan is not None and plan.status == "too_early" and plan.required_days == 14
+    assert plan.basis.sources == ("label-emsam-isi contraindications",)
+    assert plan.basis.missing == ("the imipramine label's interval after an MAOI",)
+
+
+@pytest.mark.parametrize(
+    ("other", "rule"),
+    [
+        ("tramadol", "selegiline_transdermal_serotonergic"),
+        ("methadone", "selegiline_transdermal_serotonergic"),
+        ("dextromethorphan", "selegiline_transdermal_serotonergic"),
+        ("escitalopram", "selegiline_transdermal_serotonergic"),
+        ("imipramine", "selegiline_transdermal_serotonergic"),
+        ("carbamazepine", "selegiline_transdermal_carbamazepine"),
+    ],
+)
+def test_emsam_combinations_its_label_contraindicates_are_hard_stops(other, rule):
+    case = Case().add("medications", drug="Emsam").add("medications", drug=other)
+    (finding,) = [f for f in case.assess().safety.findings if f.rule == rule]
+    assert finding.severity == "contraindicated"
+    assert finding.basis.sources == ("label-emsam-isi contraindications",)
 
 
 def test_a_missing_stop_date_makes_the_washout_unknown_with_what_to_record(kb):
