@@ -79,6 +79,12 @@ class Phenotypes:
             self._memo[key] = _express(self.kb, self.genes[gene], self.ids[gene], relevant)
         return self._memo[key]
 
+    def no_guidance(self, drug_id: str) -> Guidance:
+        """The "no guidance" row for a drug with these phenotypes (the trial flags ask again)."""
+        if drug_id not in self._no_guidance:
+            self._no_guidance[drug_id] = _no_guidance(self.kb, drug_id, self)
+        return self._no_guidance[drug_id]
+
 
 def _modulators(enzyme: str, on: tuple[OnDrug, ...]) -> list[tuple[OnDrug, Modulator]]:
     return [(drug, m) for drug in on for m in drug.modulates if m.enzyme == enzyme]
@@ -352,10 +358,7 @@ def advise(kb: KnowledgeBase, drug_id: str, phenotypes: Phenotypes, on: tuple[On
         f"{m.strength} {m.enzyme} {m.effect}" for m in kb.modulators_by_name.get(normalise_name(drug.id), ())
     )
     if not by_genotype:
-        # the same for every call with these phenotypes (the trial flags ask again)
-        if drug_id not in phenotypes._no_guidance:
-            phenotypes._no_guidance[drug_id] = _no_guidance(kb, drug_id, phenotypes)
-        by_genotype = [phenotypes._no_guidance[drug_id]]
+        by_genotype = [phenotypes.no_guidance(drug_id)]
     category = max(by_genotype, key=lambda g: SEVERITY[g.category]).category
     worst_with_meds = max(with_meds, key=lambda g: SEVERITY[g.category], default=None)
     with_current = (
