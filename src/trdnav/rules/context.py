@@ -7,6 +7,7 @@ regimen taken now is read once too (the planner checks the safety of every optio
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -43,7 +44,7 @@ class Context:
         return taking(self.record)
 
     @cached_property
-    def switch_points(self) -> tuple[dict[str, date | None], tuple[tuple[str, date | None, bool], ...]]:
+    def switch_points(self) -> tuple[Mapping[str, date | None], tuple[tuple[str, date | None, bool], ...]]:
         return switch_points(self.record)
 
     def adequacy(self, trial: NTrial, profile_id: str, min_weeks: float) -> Adequacy:

@@ -575,14 +575,11 @@ def comedication_dosing(kb: KnowledgeBase, items: list[Item], focus: str | None 
     """The labels' dosing rules for co-medications that inhibit a drug's enzyme (the same rules
     the pharmacogenetics table reads), whether or not a genotype is known. With `focus`, only
     the rules of that drug, or of a drug it modulates."""
+    # without a focus every drug with label rules is judged
     focus_modulates = focus is None or any(
         on_drug(kb, i.name, i.drug_id, i.path).modulates for i in items if i.key == focus
     )
-    judged = [
-        i
-        for i in items
-        if kb.guidance_by_drug.get(i.drug_id or "") and (focus is None or i.key == focus or focus_modulates)
-    ]
+    judged = [i for i in items if kb.guidance_by_drug.get(i.drug_id or "") and (i.key == focus or focus_modulates)]
     if not judged:
         return
     on = tuple(on_drug(kb, i.name, i.drug_id, i.path) for i in items)

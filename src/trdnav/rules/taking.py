@@ -6,6 +6,7 @@ the Context computes it once per assessment.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
@@ -45,7 +46,7 @@ def taking(record: Normalised) -> tuple[Item, ...]:
     return tuple(items)
 
 
-def switch_points(record: Normalised) -> tuple[dict[str, date | None], tuple[tuple[str, date | None, bool], ...]]:
+def switch_points(record: Normalised) -> tuple[Mapping[str, date | None], tuple[tuple[str, date | None, bool], ...]]:
     """For the MAOI washout checks: each catalog drug's latest stop in the record (a drug
     stopped twice is judged from its last stop; None when only undated stops are known), and
     the starts of what is taken now (a trial without a stop, a co-medication with its start)."""
