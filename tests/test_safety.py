@@ -139,6 +139,55 @@ def test_emsam_combinations_its_label_contraindicates_are_hard_stops(other, rule
     assert finding.basis.sources == ("label-emsam-isi contraindications",)
 
 
+@pytest.mark.parametrize(("as_of", "found"), [("2025-11-01", True), ("2025-11-07", True), ("2025-11-08", False)])
+def test_tramadol_and_dextromethorphan_within_14_days_of_stopping_an_maoi_are_hard_stops(as_of, found):
+    """Tramadol label 4 ("use within the last 14 days" of an MAOI) and the dextromethorphan Drug
+    Facts label ("for 2 weeks after stopping the MAOI"): phenelzine stopped 2025-10-25."""
+    record = {
+        "patient": {"id": "recent-maoi"},
+        "trials": [
+            {
+                "id": "t1",
+                "treatment": "phenelzine",
+                "start": "2025-06-02",
+                "stop": "2025-10-25",
+                "doses": [{"date": "2025-06-02", "dose": 45}],
+            }
+        ],
+        "medications": [{"drug": "tramadol"}, {"drug": "dextromethorphan"}],
+    }
+    from trdnav.engine import assess
+    from trdnav.knowledge.loader import load_kb
+    from trdnav.record.parse import parse_record
+
+    safety = assess(parse_record(record), load_kb(), as_of=date.fromisoformat(as_of)).safety
+    rules = sorted(f.rule for f in safety.findings if f.severity == "contraindicated")
+    assert rules == (["maoi_dextromethorphan", "maoi_serotonergic_opioid"] if found else [])
+    if found:
+        message = next(f.message for f in safety.findings if f.rule == "maoi_serotonergic_opioid")
+        assert message.startswith("tramadol within 14 days of stopping phenelzine (stopped 2025-10-25")
+        fact = next(f for f in safety.findings if f.rule == "maoi_serotonergic_opioid").basis.facts[-1]
+        assert (fact.path, fact.value) == ("trials[0].stop", "2025-10-25")
+
+
+def test_a_recent_maoi_stop_is_not_reported_twice_when_the_maoi_is_taken_again():
+    case = (
+        Case(date(2025, 11, 1))
+        .add("medications", drug="tramadol")
+        .add(
+            "trials",
+            id="old",
+            treatment="phenelzine",
+            start="2025-06-02",
+            stop="2025-10-25",
+            doses=[{"date": "2025-06-02", "dose": 45}],
+        )
+        .add("trials", id="new", treatment="phenelzine", start="2025-10-28", doses=[{"date": "2025-10-28", "dose": 45}])
+    )
+    found = [f for f in case.assess().safety.findings if f.rule == "maoi_serotonergic_opioid"]
+    assert len(found) == 1 and found[0].message.startswith("phenelzine with tramadol")
+
+
 def test_a_missing_stop_date_makes_the_washout_unknown_with_what_to_record(kb):
     plan = washout(kb, "fluoxetine", None, "phenelzine", date(2025, 3, 10))
     assert plan is not None and plan.status == "unknown" and plan.required_days == 35

@@ -613,6 +613,9 @@ class Interaction(Cited):
     severity: Severity
     mechanism: str
     management: str
+    # the label's drug-free window: the rule also applies when a drug of `first` was stopped
+    # fewer than this many days before (tramadol: not within 14 days of stopping an MAOI)
+    first_stopped_within_days: int | None = Field(default=None, gt=0)
 
 
 class MaoiInterval(Cited):

@@ -133,6 +133,44 @@ def interactions(kb: KnowledgeBase, items: list[Item], focus: str | None = None)
                 )
 
 
+def recently_stopped(ctx: Context, items: list[Item], on: date) -> Iterator[SafetyFinding]:
+    """Rules with a drug-free window: a drug of `first` that the record shows stopped fewer
+    than that many days before `on` (and not taken now), with a drug of `second` taken now."""
+    kb = ctx.kb
+    taken = {i.key for i in items}
+    # each drug's latest stop by `on`, with its trial
+    stops = [(t.trial.stop, t) for t in ctx.record.trials if t.trial.stop is not None and t.drug.id not in taken]
+    last: dict[str, tuple[date, Any]] = {}
+    for stop, t in sorted(stops, key=lambda pair: pair[0]):
+        if stop <= on:
+            last[t.drug.id] = (stop, t)
+    if not last:
+        return
+    for rule, first, second in kb.interaction_groups:
+        window = rule.first_stopped_within_days
+        if window is None:
+            continue
+        seconds = [b for b in items if _in(b, second)]
+        for stop, t in last.values():
+            days = (on - stop).days
+            if not seconds or days >= window or t.drug.id not in first[0]:
+                continue
+            a = Item(t.drug.name, t.drug.id, t.path, None, t.trial.start)
+            for b in seconds:
+                yield _finding(
+                    RULE_INTERACTION,
+                    rule.id,
+                    rule.severity,
+                    (a, b),
+                    f"{b.name} within {window} days of stopping {a.name} (stopped {stop}, {days} days before {on}): "
+                    f"{rule.mechanism}",
+                    rule.mechanism,
+                    rule.management,
+                    rule.sources,
+                    more_facts=(Fact(f"{t.path}.stop", str(stop)),),
+                )
+
+
 def maoi_label_combinations(
     kb: KnowledgeBase, items: list[Item], covered: set[tuple[str, ...]]
 ) -> Iterator[SafetyFinding]:
@@ -628,8 +666,12 @@ def check(
         for b in items
         if a.name in f.drugs and b.name in f.drugs and a.key != b.key
     }
+    # an option is taken, never recently stopped: the planner's focused checks skip this
+    on = (proposal.on if proposal is not None else None) or ctx.record.as_of
+    recent = recently_stopped(ctx, items, on) if focus is None else ()
     findings = [
         *combinations,
+        *recent,
         *maoi_label_combinations(kb, items, covered),
         *(f for f in (_washout_finding(p, ctx.record.as_of) for p in plans) if f is not None),
         *dose_limits(ctx, single, phenotypes, age, items),
