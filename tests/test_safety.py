@@ -170,6 +170,29 @@ def test_tramadol_and_dextromethorphan_within_14_days_of_stopping_an_maoi_are_ha
         assert (fact.path, fact.value) == ("trials[0].stop", "2025-10-25")
 
 
+def test_stopping_an_maoi_by_check_still_forbids_tramadol_for_14_days(tmp_path):
+    record = {
+        "patient": {"id": "stop-maoi"},
+        "trials": [
+            {
+                "id": "t1",
+                "treatment": "phenelzine",
+                "start": "2025-06-02",
+                "doses": [{"date": "2025-06-02", "dose": 45}],
+            }
+        ],
+        "medications": [{"drug": "tramadol"}],
+    }
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(record))
+    args = ["check", str(path), "--stop", "phenelzine", "--on", "2025-11-01", "--as-of", "2025-11-01", "-f", "json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == EXIT_HARD_STOP, result.output
+    (finding,) = [f for f in json.loads(result.stdout)["safety"]["findings"] if f["rule"] == "maoi_serotonergic_opioid"]
+    assert finding["message"].startswith("tramadol within 14 days of stopping phenelzine (stopped 2025-11-01, 0 days")
+    assert finding["basis"]["facts"][-1] == {"path": "proposal.stop", "value": "2025-11-01"}
+
+
 def test_a_recent_maoi_stop_is_not_reported_twice_when_the_maoi_is_taken_again():
     case = (
         Case(date(2025, 11, 1))

@@ -133,17 +133,25 @@ def interactions(kb: KnowledgeBase, items: list[Item], focus: str | None = None)
                 )
 
 
-def recently_stopped(ctx: Context, items: list[Item], on: date) -> Iterator[SafetyFinding]:
-    """Rules with a drug-free window: a drug of `first` that the record shows stopped fewer
-    than that many days before `on` (and not taken now), with a drug of `second` taken now."""
+def recently_stopped(ctx: Context, items: list[Item], on: date, proposal: Proposal | None) -> Iterator[SafetyFinding]:
+    """Rules with a drug-free window: a drug of `first` stopped fewer than that many days before
+    `on` (by the record, or by the proposal's --stop) and not taken now, with a drug of `second`
+    taken now."""
     kb = ctx.kb
     taken = {i.key for i in items}
-    # each drug's latest stop by `on`, with its trial
-    stops = [(t.trial.stop, t) for t in ctx.record.trials if t.trial.stop is not None and t.drug.id not in taken]
-    last: dict[str, tuple[date, Any]] = {}
-    for stop, t in sorted(stops, key=lambda pair: pair[0]):
-        if stop <= on:
-            last[t.drug.id] = (stop, t)
+    # each drug's latest stop by `on`: (date, the stopped drug as an item, where the date is)
+    stops = [
+        (t.trial.stop, Item(t.drug.name, t.drug.id, t.path, None, t.trial.start), f"{t.path}.stop")
+        for t in ctx.record.trials
+        if t.trial.stop is not None
+    ]
+    if proposal is not None and proposal.on is not None:
+        stopped = {kb.drug_by_name[normalise_name(n)] for n in proposal.stop}
+        stops += [(proposal.on, i, "proposal.stop") for i in ctx.taking if i.drug_id in stopped]
+    last: dict[str, tuple[date, Item, str]] = {}
+    for stop, item, where in sorted(stops, key=lambda s: s[0]):
+        if stop <= on and item.key not in taken:
+            last[item.key] = (stop, item, where)
     if not last:
         return
     for rule, first, second in kb.interaction_groups:
@@ -151,11 +159,10 @@ def recently_stopped(ctx: Context, items: list[Item], on: date) -> Iterator[Safe
         if window is None:
             continue
         seconds = [b for b in items if _in(b, second)]
-        for stop, t in last.values():
+        for stop, a, where in last.values():
             days = (on - stop).days
-            if not seconds or days >= window or t.drug.id not in first[0]:
+            if not seconds or days >= window or not _in(a, first):
                 continue
-            a = Item(t.drug.name, t.drug.id, t.path, None, t.trial.start)
             for b in seconds:
                 yield _finding(
                     RULE_INTERACTION,
@@ -167,7 +174,7 @@ def recently_stopped(ctx: Context, items: list[Item], on: date) -> Iterator[Safe
                     rule.mechanism,
                     rule.management,
                     rule.sources,
-                    more_facts=(Fact(f"{t.path}.stop", str(stop)),),
+                    more_facts=(Fact(where, str(stop)),),
                 )
 
 
@@ -668,7 +675,7 @@ def check(
     }
     # an option is taken, never recently stopped: the planner's focused checks skip this
     on = (proposal.on if proposal is not None else None) or ctx.record.as_of
-    recent = recently_stopped(ctx, items, on) if focus is None else ()
+    recent = recently_stopped(ctx, items, on, proposal) if focus is None else ()
     findings = [
         *combinations,
         *recent,
