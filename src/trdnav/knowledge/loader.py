@@ -123,6 +123,8 @@ class KnowledgeBase:
     washout_checked: frozenset[str]
     # each interaction rule with its two sides resolved to (catalog ids, other names)
     interaction_groups: tuple[tuple[Any, Group, Group], ...]
+    # condition and age rule id -> its drugs resolved to (catalog ids, other names)
+    rule_drugs: Mapping[str, Group]
     # catalog id or normalised name outside the catalog -> positions in interaction_groups of
     # the rules that name it (the planner checks only the rules that can concern an option)
     interactions_by_member: Mapping[str, tuple[int, ...]]
@@ -401,6 +403,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
             | set(maoi_interval_by_drug)
         ),
         interaction_groups=interaction_groups,
+        rule_drugs={r.id: resolve_refs(safety_members, r.drugs) for r in (*safety.condition_rules, *safety.age_rules)},
         interactions_by_member={m: tuple(ns) for m, ns in by_member.items()},
         tms_protocol_by_id=tms_protocols,
         tms_rule_by_id=tms_rules,

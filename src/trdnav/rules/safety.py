@@ -523,7 +523,7 @@ def dose_limits(
 def condition_rules(ctx: Context, items: list[Item]) -> Iterator[SafetyFinding]:
     kb = ctx.kb
     for rule in kb.safety.condition_rules:
-        group = _members(kb, rule.drugs)
+        group = kb.rule_drugs[rule.id]
         found = [
             c
             for c in ctx.record.conditions
@@ -551,7 +551,7 @@ def condition_rules(ctx: Context, items: list[Item]) -> Iterator[SafetyFinding]:
 def age_rules(ctx: Context, items: list[Item], age: int | None) -> Iterator[SafetyFinding]:
     kb = ctx.kb
     for rule in kb.safety.age_rules:
-        group = _members(kb, rule.drugs)
+        group = kb.rule_drugs[rule.id]
         for item in items:
             if not _in(item, group):
                 continue
