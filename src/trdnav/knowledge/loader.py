@@ -403,7 +403,10 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
             | set(maoi_interval_by_drug)
         ),
         interaction_groups=interaction_groups,
-        rule_drugs={r.id: resolve_refs(safety_members, r.drugs) for r in (*safety.condition_rules, *safety.age_rules)},
+        rule_drugs={
+            **{r.id: resolve_refs(safety_members, r.drugs) for r in safety.condition_rules},
+            **{r.id: resolve_refs(safety_members, r.drugs) for r in safety.age_rules},
+        },
         interactions_by_member={m: tuple(ns) for m, ns in by_member.items()},
         tms_protocol_by_id=tms_protocols,
         tms_rule_by_id=tms_rules,
