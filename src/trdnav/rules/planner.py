@@ -11,7 +11,7 @@ name. Excluded and not-applicable options are listed after, unranked, with the r
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 from trdnav.assessment import (
@@ -355,7 +355,46 @@ def _safety_fit(
     return fit, reasons
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """What an option shows whatever the patient: built once per option and knowledge base."""
+
+    treatment: str
+    dose: str | None
+    monitoring: tuple[str, ...]
+    other_guidelines: tuple[str, ...]
+    basis: Basis
+    start: str | None
+
+
+_shown: tuple[KnowledgeBase, dict[str, _Shown]] | None = None  # one slot: the KB last asked about
+
+
 def _step(kb: KnowledgeBase, option: Option, fit: Fit, reasons: list[str]) -> NextStep:
+    global _shown
+    if _shown is None or _shown[0] is not kb:
+        _shown = (kb, {})
+    shown = _shown[1].get(option.id)
+    if shown is None:
+        shown = _shown[1][option.id] = _show(kb, option)
+    return NextStep(
+        option.id,
+        option.strategy,
+        shown.treatment,
+        option.line,
+        option.level,
+        fit,
+        None,
+        tuple(reasons),
+        shown.dose,
+        shown.monitoring,
+        shown.other_guidelines,
+        shown.basis,
+        shown.start,
+    )
+
+
+def _show(kb: KnowledgeBase, option: Option) -> _Shown:
     names = {
         "optimise": "optimise the current antidepressant's dose",
         "continue": option.note or "continue the current antidepressant",
@@ -389,15 +428,8 @@ def _step(kb: KnowledgeBase, option: Option, fit: Fit, reasons: list[str]) -> Ne
         *(c for m in shared for c in m.sources),
         *(c for g in option.other_guidelines for c in g.sources),
     ]
-    return NextStep(
-        option.id,
-        option.strategy,
+    return _Shown(
         treatment,
-        option.line,
-        option.level,
-        fit,
-        None,
-        tuple(reasons),
         dose,
         monitoring,
         tuple(f"{g.guideline}: {g.statement}" for g in option.other_guidelines),
