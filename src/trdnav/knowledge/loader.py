@@ -70,6 +70,7 @@ def normalise_name(name: str) -> str:
     return " ".join(folded.replace("-", " ").replace("_", " ").split())
 
 
+@functools.lru_cache(maxsize=8192)  # the same few hundred citations, read for every assessment
 def source_id(citation: str) -> str:
     return citation.split(maxsplit=1)[0] if citation.strip() else ""
 
