@@ -139,23 +139,24 @@ def test_emsam_combinations_its_label_contraindicates_are_hard_stops(other, rule
     assert finding.basis.sources == ("label-emsam-isi contraindications",)
 
 
+def _phenelzine_with(meds: list[str], stop: str | None = None) -> dict:
+    """A phenelzine trial from 2025-06-02 (stopped on `stop`, if given) and co-medications."""
+    trial = {
+        "id": "t1",
+        "treatment": "phenelzine",
+        "start": "2025-06-02",
+        "doses": [{"date": "2025-06-02", "dose": 45}],
+    }
+    if stop is not None:
+        trial["stop"] = stop
+    return {"patient": {"id": "maoi"}, "trials": [trial], "medications": [{"drug": m} for m in meds]}
+
+
 @pytest.mark.parametrize(("as_of", "found"), [("2025-11-01", True), ("2025-11-07", True), ("2025-11-08", False)])
 def test_tramadol_and_dextromethorphan_within_14_days_of_stopping_an_maoi_are_hard_stops(as_of, found):
     """Tramadol label 4 ("use within the last 14 days" of an MAOI) and the dextromethorphan Drug
     Facts label ("for 2 weeks after stopping the MAOI"): phenelzine stopped 2025-10-25."""
-    record = {
-        "patient": {"id": "recent-maoi"},
-        "trials": [
-            {
-                "id": "t1",
-                "treatment": "phenelzine",
-                "start": "2025-06-02",
-                "stop": "2025-10-25",
-                "doses": [{"date": "2025-06-02", "dose": 45}],
-            }
-        ],
-        "medications": [{"drug": "tramadol"}, {"drug": "dextromethorphan"}],
-    }
+    record = _phenelzine_with(["tramadol", "dextromethorphan"], stop="2025-10-25")
     from trdnav.engine import assess
     from trdnav.knowledge.loader import load_kb
     from trdnav.record.parse import parse_record
@@ -171,18 +172,7 @@ def test_tramadol_and_dextromethorphan_within_14_days_of_stopping_an_maoi_are_ha
 
 
 def test_stopping_an_maoi_by_check_still_forbids_tramadol_for_14_days(tmp_path):
-    record = {
-        "patient": {"id": "stop-maoi"},
-        "trials": [
-            {
-                "id": "t1",
-                "treatment": "phenelzine",
-                "start": "2025-06-02",
-                "doses": [{"date": "2025-06-02", "dose": 45}],
-            }
-        ],
-        "medications": [{"drug": "tramadol"}],
-    }
+    record = _phenelzine_with(["tramadol"])
     path = tmp_path / "record.json"
     path.write_text(json.dumps(record))
     args = ["check", str(path), "--stop", "phenelzine", "--on", "2025-11-01", "--as-of", "2025-11-01", "-f", "json"]
