@@ -46,6 +46,7 @@ STOPPED = date(2025, 3, 3)
         ("phenelzine", "doxepin", 14),
         ("isocarboxazid", "amitriptyline", 14),
         ("phenelzine", "desipramine", 14),  # Norpramin: 14 days after an MAOI
+        ("isocarboxazid", "imipramine", 14),  # Tofranil-PM: 14 days after an MAOI
         ("selegiline_transdermal", "vilazodone", 14),
     ],
 )
@@ -113,12 +114,12 @@ def test_a_label_that_gives_one_direction_leaves_the_other_unknown(kb):
 
 
 def test_emsam_s_own_two_weeks_hold_when_the_next_drug_s_label_is_not_read(kb):
-    """Emsam -> imipramine: imipramine's interval is not in the knowledge base, but Emsam's own
-    label asks 2 weeks after stopping it, so a start on day 10 is too early."""
-    plan = washout(kb, "selegiline_transdermal", STOPPED, "imipramine", date(2025, 3, 13))
+    """Emsam -> trimipramine: trimipramine's interval is not in the knowledge base, but Emsam's
+    own label asks 2 weeks after stopping it, so a start on day 10 is too early."""
+    plan = washout(kb, "selegiline_transdermal", STOPPED, "trimipramine", date(2025, 3, 13))
     assert plan is not None and plan.status == "too_early" and plan.required_days == 14
     assert plan.basis.sources == ("label-emsam-isi contraindications",)
-    assert plan.basis.missing == ("the imipramine label's interval after an MAOI",)
+    assert plan.basis.missing == ("the trimipramine label's interval after an MAOI",)
 
 
 @pytest.mark.parametrize(
@@ -352,8 +353,8 @@ def test_an_mao_start_that_overlapped_the_previous_drug_is_a_hard_stop_while_the
 def test_a_short_switch_with_an_unknown_interval_is_still_a_hard_stop_inside_the_mao_labels_week(kb):
     plan = washout(kb, "imipramine", STOPPED, "tranylcypromine", STOPPED)
     assert plan is not None and (plan.status, plan.required_days) == ("too_early", 7)
-    later = washout(kb, "tranylcypromine", STOPPED, "imipramine", date(2025, 3, 12))
-    assert later is not None and later.status == "unknown"  # Parnate's week has passed; imipramine's own is unknown
+    later = washout(kb, "tranylcypromine", STOPPED, "trimipramine", date(2025, 3, 12))
+    assert later is not None and later.status == "unknown"  # Parnate's week has passed; trimipramine's own is unknown
 
 
 def test_check_can_add_a_drug_outside_the_catalog_that_a_rule_reads():
@@ -368,7 +369,7 @@ def test_check_can_add_a_drug_outside_the_catalog_that_a_rule_reads():
 
 
 def test_an_unknown_interval_stops_mattering_after_the_longest_interval_any_label_asks(kb):
-    plan = washout(kb, "tranylcypromine", STOPPED, "imipramine", date(2026, 3, 3))
+    plan = washout(kb, "tranylcypromine", STOPPED, "trimipramine", date(2026, 3, 3))
     assert plan is not None and plan.status == "ok"
     assert "longer than any interval the labels read ask (35 days)" in plan.reasons[-1]
 
