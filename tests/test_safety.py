@@ -6,9 +6,10 @@ Expected intervals are the labels' numbers (knowledge/data/safety.yaml cites eac
 venlafaxine 7 days (Effexor XR), duloxetine 5 days (duloxetine Medication Guide), 14 days after
 an MAOI before sertraline (sertraline label section 4), at least 1 week after stopping Parnate
 and at least 1 week from another MAOI before Parnate (Parnate section 2.2), 14 days each way
-for doxepin (doxepin label revised 7/2025, section 2.3), 14 days after an MAOI before
-amitriptyline (amitriptyline label, Contraindications; it gives no number the other way) and
-desipramine (Norpramin, the manufacturer's page), and Emsam's Important Safety Information:
+for doxepin (doxepin label revised 7/2025, section 2.3) and trimipramine (Surmontil,
+Contraindications), 14 days after an MAOI before amitriptyline (amitriptyline label,
+Contraindications; it gives no number the other way), desipramine and imipramine (the Norpramin
+and Tofranil-PM manufacturers' pages), and Emsam's Important Safety Information:
 stop Emsam at least 2 weeks before a drug contraindicated with it; Emsam is contraindicated with
 SSRIs, SNRIs, clomipramine, imipramine, meperidine, tramadol, methadone, pentazocine,
 propoxyphene, dextromethorphan (serotonin syndrome) and carbamazepine (hypertensive crisis).
@@ -47,6 +48,8 @@ STOPPED = date(2025, 3, 3)
         ("isocarboxazid", "amitriptyline", 14),
         ("phenelzine", "desipramine", 14),  # Norpramin: 14 days after an MAOI
         ("isocarboxazid", "imipramine", 14),  # Tofranil-PM: 14 days after an MAOI
+        ("trimipramine", "phenelzine", 14),  # Surmontil: 14 days each way
+        ("phenelzine", "trimipramine", 14),
         ("selegiline_transdermal", "vilazodone", 14),
     ],
 )
@@ -91,7 +94,7 @@ def test_every_antidepressant_to_and_from_every_maoi_has_a_plan(kb):
                 else:  # only the MAOI's own label gives a number (Parnate: 1 week after stopping it)
                     assert plan.required_days == kb.maoi_interval_by_drug[maoi].after_stopping_days
     # the drugs whose labels were not read (knowledge/GAPS.md F); an MAOI -> drug switch is
-    # unknown only when neither label gives a number (e.g. phenelzine -> imipramine)
+    # unknown only when neither label gives a number (e.g. phenelzine -> protriptyline)
     assert {u for u in unknown if not u.endswith("->")} == {
         "agomelatine",
         "amitriptyline",  # its label gives MAOI -> amitriptyline only
@@ -100,7 +103,6 @@ def test_every_antidepressant_to_and_from_every_maoi_has_a_plan(kb):
         "mianserin",
         "protriptyline",
         "reboxetine",
-        "trimipramine",
     }
 
 
@@ -114,12 +116,12 @@ def test_a_label_that_gives_one_direction_leaves_the_other_unknown(kb):
 
 
 def test_emsam_s_own_two_weeks_hold_when_the_next_drug_s_label_is_not_read(kb):
-    """Emsam -> trimipramine: trimipramine's interval is not in the knowledge base, but Emsam's
+    """Emsam -> protriptyline: protriptyline's interval is not in the knowledge base, but Emsam's
     own label asks 2 weeks after stopping it, so a start on day 10 is too early."""
-    plan = washout(kb, "selegiline_transdermal", STOPPED, "trimipramine", date(2025, 3, 13))
+    plan = washout(kb, "selegiline_transdermal", STOPPED, "protriptyline", date(2025, 3, 13))
     assert plan is not None and plan.status == "too_early" and plan.required_days == 14
     assert plan.basis.sources == ("label-emsam-isi contraindications",)
-    assert plan.basis.missing == ("the trimipramine label's interval after an MAOI",)
+    assert plan.basis.missing == ("the protriptyline label's interval after an MAOI",)
 
 
 @pytest.mark.parametrize(
@@ -353,8 +355,8 @@ def test_an_mao_start_that_overlapped_the_previous_drug_is_a_hard_stop_while_the
 def test_a_short_switch_with_an_unknown_interval_is_still_a_hard_stop_inside_the_mao_labels_week(kb):
     plan = washout(kb, "imipramine", STOPPED, "tranylcypromine", STOPPED)
     assert plan is not None and (plan.status, plan.required_days) == ("too_early", 7)
-    later = washout(kb, "tranylcypromine", STOPPED, "trimipramine", date(2025, 3, 12))
-    assert later is not None and later.status == "unknown"  # Parnate's week has passed; trimipramine's own is unknown
+    later = washout(kb, "tranylcypromine", STOPPED, "protriptyline", date(2025, 3, 12))
+    assert later is not None and later.status == "unknown"  # Parnate's week has passed; protriptyline's own is unknown
 
 
 def test_check_can_add_a_drug_outside_the_catalog_that_a_rule_reads():
@@ -369,7 +371,7 @@ def test_check_can_add_a_drug_outside_the_catalog_that_a_rule_reads():
 
 
 def test_an_unknown_interval_stops_mattering_after_the_longest_interval_any_label_asks(kb):
-    plan = washout(kb, "tranylcypromine", STOPPED, "trimipramine", date(2026, 3, 3))
+    plan = washout(kb, "tranylcypromine", STOPPED, "protriptyline", date(2026, 3, 3))
     assert plan is not None and plan.status == "ok"
     assert "longer than any interval the labels read ask (35 days)" in plan.reasons[-1]
 
