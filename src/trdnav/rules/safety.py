@@ -39,11 +39,6 @@ RULE_CYP = "safety.label_comedication_dosing"
 ORDER: dict[Severity, int] = {"contraindicated": 0, "major": 1, "moderate": 2, "monitor": 3}
 
 
-def regimen(ctx: Context) -> list[Item]:
-    """What the patient takes now: the record's medications and the trials without a stop."""
-    return list(ctx.taking)
-
-
 def apply(kb: KnowledgeBase, items: list[Item], proposal: Proposal) -> list[Item]:
     """The regimen after the proposal: stopped drugs removed, added and started drugs in."""
     stopped = {kb.drug_by_name[normalise_name(n)] for n in proposal.stop}
@@ -442,7 +437,7 @@ def max_dose(
 ) -> tuple[float, str, tuple[str, ...]] | None:
     """The lowest dose limit that applies to a drug in the current regimen, with why and the
     sources (the planner reads it before suggesting a higher dose); None when no limit applies."""
-    items = regimen(ctx)
+    items = ctx.taking
     item = next((i for i in items if i.drug_id == drug_id), None)
     if item is None:
         return None
@@ -656,7 +651,7 @@ def check(
     """The safety section for the regimen (after the proposal, if any). With `focus` (a catalog
     id), only what concerns that drug is checked: the planner asks this once per option."""
     kb = ctx.kb
-    items = regimen(ctx)
+    items = list(ctx.taking)
     if proposal is not None:
         items = apply(kb, items, proposal)
     phenotypes = {

@@ -35,7 +35,7 @@ from trdnav.knowledge.schema import Checkpoint, CourseRule, Scale, TmsBlock, Tms
 from trdnav.record.models import HeadMeasurements, TmsCourse
 from trdnav.record.normalise import NScore
 from trdnav.rules.context import Context
-from trdnav.rules.safety import _in, _members, regimen
+from trdnav.rules.safety import _in, _members
 
 RULE_PROTOCOL = "tms.protocol"
 RULE_TRAIN_LIMIT = "tms.train_limit"
@@ -315,7 +315,7 @@ def eligibility(
         if status == "eligible":
             status = "needs_review"
         reasons.append(f"medications that lower the seizure threshold: {', '.join(seizure)}")
-    current = tuple(dict.fromkeys(i.name for i in regimen(ctx)))
+    current = tuple(dict.fromkeys(i.name for i in ctx.taking))
     if kb.tms.seizure_risk_set is None and current:
         # no cited list is held: say the check was not made rather than pass the medications silently
         if status == "eligible":
@@ -336,7 +336,7 @@ def _seizure_risk(ctx: Context) -> tuple[str, ...]:
     if ref is None:
         return ()
     group = _members(ctx.kb, (ref,))
-    return tuple(dict.fromkeys(i.name for i in regimen(ctx) if _in(i, group)))
+    return tuple(dict.fromkeys(i.name for i in ctx.taking if _in(i, group)))
 
 
 def _criterion(ctx: Context, criterion_id: str, trials: tuple[TrialFinding, ...], age: int | None) -> CriterionResult:
